@@ -40,6 +40,9 @@ pub enum QueueError {
         "batch {0} was started over by another enqueue with the same batch id; nothing of this run was committed"
     )]
     Superseded(String),
+    /// No open batch has this id (never committed, or expired after its retention period).
+    #[error("no batch {0:?} in this namespace (never committed, or expired)")]
+    UnknownBatch(String),
     /// Redis holds something the queue did not write in that shape.
     #[error("unexpected data in Redis at {key}: {reason}")]
     Corrupt {

@@ -6,14 +6,20 @@
 
 mod batch;
 mod config;
+mod dlq;
 mod error;
 #[allow(dead_code)] // filled in by the worker side, next commit
 mod keys;
+mod outcome;
 #[allow(dead_code)]
 mod queue;
 mod scripts;
+mod status;
 
 pub use batch::{BatchStart, BatchSummary, BatchWriter, NewBatch};
 pub use config::QueueConfig;
+pub use dlq::{DeadLetter, DlqFilter, DlqSelection};
 pub use error::QueueError;
+pub use outcome::{ErrorInfo, ItemOutcome, NewDeadLetter, OutcomeKind, RecordReport};
 pub use queue::Queue;
+pub use status::BatchStatus;

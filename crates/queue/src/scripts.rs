@@ -22,4 +22,7 @@ scripts! {
     STAGE => "stage.lua",
     COMMIT => "commit.lua",
     ABORT => "abort.lua",
+    RECORD => "record.lua",
+    IN_FLIGHT => "in_flight.lua",
+    REQUEUE => "requeue.lua",
 }
