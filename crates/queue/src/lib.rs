@@ -4,18 +4,20 @@
 //! [`Queue::begin_batch`] and a [`BatchWriter`]; workers consume chunks through an apalis
 //! worker; every item ends in exactly one outcome (updated, unchanged or dead).
 
+mod backend;
 mod batch;
 mod config;
 mod dlq;
 mod error;
-#[allow(dead_code)] // filled in by the worker side, next commit
 mod keys;
 mod outcome;
-#[allow(dead_code)]
 mod queue;
 mod scripts;
 mod status;
 
+pub use backend::{
+    ChunkBackend, ChunkJob, JobError, SettleLayer, SettleService, backoff_with_full_jitter,
+};
 pub use batch::{BatchStart, BatchSummary, BatchWriter, NewBatch};
 pub use config::QueueConfig;
 pub use dlq::{DeadLetter, DlqFilter, DlqSelection};

@@ -25,4 +25,11 @@ scripts! {
     RECORD => "record.lua",
     IN_FLIGHT => "in_flight.lua",
     REQUEUE => "requeue.lua",
+    PROMOTE => "promote.lua",
+    CLAIM => "claim.lua",
+    SETTLE_OK => "settle_ok.lua",
+    SETTLE_RETRY => "settle_retry.lua",
+    SETTLE_DEAD => "settle_dead.lua",
+    RENEW => "renew.lua",
+    HANDBACK => "handback.lua",
 }

@@ -1,0 +1,261 @@
+//! The apalis backend: chunk jobs from the Redis stream, settled by the backend's own middleware.
+//!
+//! [`ChunkBackend`] implements apalis-core's [`Backend`] and [`BackendConfig`] directly (not
+//! through `Persisted` or `CustomBackend`), because only this way does the backend own Redis
+//! errors (absorbed, never ending the worker), retry timing and shutdown. See
+//! `docs/decisions/0030-own-redis-streams-backend-for-apalis.md`.
+//!
+//! # Building a worker
+//!
+//! ```no_run
+//! use apalis::prelude::*;
+//! use gcbulk_queue::{ChunkJob, JobError, Queue, QueueConfig};
+//!
+//! async fn handle(job: ChunkJob, queue: Data<Queue>) -> Result<(), JobError> {
+//!     // … process job.items, then queue.record_outcomes(&job.batch, …) for each item …
+//!     Ok(())
+//! }
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let mut config = QueueConfig::new("redis://127.0.0.1:6379", "gcbulk");
+//! let concurrency = 8;
+//! config.fetch_batch_size = concurrency; // fetch about what can run at once
+//! let queue = Queue::connect(config).await?;
+//! let worker = WorkerBuilder::new("gcbulk-worker")
+//!     .backend(queue.backend())
+//!     .data(queue.clone())
+//!     .concurrency(concurrency)
+//!     .build(handle);
+//! // Stops taking jobs on the signal, hands back fetched-but-unstarted ones, lets running
+//! // handlers finish and settle.
+//! worker.run_until(async { tokio::signal::ctrl_c().await }).await?;
+//! # Ok(()) }
+//! ```
+//!
+//! Handlers should be bounded in time (e.g. `.layer(tower::timeout::TimeoutLayer::new(..))`);
+//! a timeout counts as a transient failure. Leases of running jobs are renewed in the
+//! background, so a handler may run longer than the claim idle timeout.
+
+mod fetch;
+mod job;
+mod lease;
+mod settle;
+
+use std::{
+    collections::VecDeque,
+    future::Future,
+    pin::Pin,
+    sync::Arc,
+    task::{Context, Poll},
+};
+
+use apalis_core::{
+    backend::{Backend, BackendConfig, finalize::Ephemeral},
+    task::Task,
+    worker::context::WorkerContext,
+};
+use tokio::task::JoinHandle;
+
+pub use job::{ChunkJob, JobError, backoff_with_full_jitter};
+pub use settle::{SettleLayer, SettleService};
+
+use self::{fetch::Fetcher, job::JobMeta, settle::Shared};
+use crate::{config::QueueConfig, keys::GROUP, queue::Queue, scripts::HANDBACK};
+
+type Round = Pin<Box<dyn Future<Output = (Fetcher, Vec<Task<ChunkJob>>)> + Send>>;
+type Closing = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// The apalis backend of one worker process (one consumer of the group). Build one with
+/// [`Queue::backend`] per worker.
+pub struct ChunkBackend {
+    shared: Arc<Shared>,
+    fetcher: Option<Fetcher>,
+    round: Option<Round>,
+    buffer: VecDeque<Task<ChunkJob>>,
+    closing: Option<Closing>,
+    closed: bool,
+    lease: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for ChunkBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChunkBackend")
+            .field("consumer", &self.shared.consumer)
+            .field("buffered", &self.buffer.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Queue {
+    /// A backend consuming this namespace's jobs as consumer [`QueueConfig::consumer`].
+    pub fn backend(&self) -> ChunkBackend {
+        ChunkBackend::new(self.clone())
+    }
+}
+
+impl ChunkBackend {
+    /// See [`Queue::backend`].
+    pub fn new(queue: Queue) -> Self {
+        let consumer = queue.config().consumer.clone();
+        let shared = Arc::new(Shared::new(queue, consumer));
+        Self {
+            fetcher: Some(Fetcher::new(shared.clone())),
+            shared,
+            round: None,
+            buffer: VecDeque::new(),
+            closing: None,
+            closed: false,
+            lease: None,
+        }
+    }
+
+    /// The queue this backend consumes.
+    pub fn queue(&self) -> &Queue {
+        &self.shared.queue
+    }
+
+    fn start_lease_ticker(&mut self) {
+        if self.lease.is_none() {
+            let every = self.shared.queue.config().lease_renew_interval;
+            self.lease = Some(tokio::spawn(lease::renew_leases(
+                Arc::downgrade(&self.shared),
+                every,
+            )));
+        }
+    }
+
+    /// Drives the fetch round in progress (if any) to completion, buffering what it brought.
+    fn poll_round(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        if let Some(round) = self.round.as_mut() {
+            let (fetcher, tasks) = futures::ready!(round.as_mut().poll(cx));
+            self.round = None;
+            self.fetcher = Some(fetcher);
+            self.buffer.extend(tasks);
+        }
+        Poll::Ready(())
+    }
+}
+
+impl Drop for ChunkBackend {
+    fn drop(&mut self) {
+        if let Some(lease) = self.lease.take() {
+            lease.abort();
+        }
+    }
+}
+
+impl Backend for ChunkBackend {
+    type Task = Task<ChunkJob>;
+    type Error = crate::QueueError;
+
+    fn poll_ready(
+        &mut self,
+        _cx: &mut Context<'_>,
+        _worker: &WorkerContext,
+    ) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_next(
+        &mut self,
+        cx: &mut Context<'_>,
+        _worker: &WorkerContext,
+    ) -> Poll<Option<Result<Self::Task, Self::Error>>> {
+        self.start_lease_ticker();
+        loop {
+            if let Some(task) = self.buffer.pop_front() {
+                return Poll::Ready(Some(Ok(task)));
+            }
+            if self.round.is_none() {
+                let Some(fetcher) = self.fetcher.take() else {
+                    return Poll::Ready(None);
+                };
+                let want = self.shared.queue.config().fetch_batch_size;
+                self.round = Some(Box::pin(fetcher.round(want)));
+            }
+            // An empty round (block timed out, Redis away) simply starts the next one.
+            if self.poll_round(cx).is_pending() {
+                return Poll::Pending;
+            }
+        }
+    }
+
+    fn poll_close(
+        &mut self,
+        cx: &mut Context<'_>,
+        _worker: &WorkerContext,
+    ) -> Poll<Result<(), Self::Error>> {
+        if self.closed {
+            return Poll::Ready(Ok(()));
+        }
+        if self.closing.is_none() {
+            // Let a blocking read in progress finish rather than lose what it delivers.
+            if self.poll_round(cx).is_pending() {
+                return Poll::Pending;
+            }
+            let unstarted: Vec<JobMeta> = self
+                .buffer
+                .drain(..)
+                .filter_map(|t| t.ctx().data().get::<JobMeta>().cloned())
+                .collect();
+            self.closing = Some(Box::pin(hand_back(self.shared.clone(), unstarted)));
+        }
+        if let Some(closing) = self.closing.as_mut() {
+            futures::ready!(closing.as_mut().poll(cx));
+        }
+        self.closing = None;
+        self.closed = true;
+        if let Some(lease) = self.lease.take() {
+            lease.abort();
+        }
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// Re-adds fetched-but-unstarted jobs as fresh stream entries with their attempt counts.
+async fn hand_back(shared: Arc<Shared>, unstarted: Vec<JobMeta>) {
+    if unstarted.is_empty() {
+        return;
+    }
+    let queue = &shared.queue;
+    let result: Result<i64, _> = settle::retry_redis(queue, "handing back unstarted jobs", || {
+        let mut conn = queue.conn();
+        let mut invocation = HANDBACK.prepare_invoke();
+        invocation
+            .key(queue.keys().jobs())
+            .arg(GROUP)
+            .arg(&shared.consumer);
+        for meta in &unstarted {
+            invocation.arg(&meta.entry_id).arg(meta.attempt);
+        }
+        async move { invocation.invoke_async(&mut conn).await }
+    })
+    .await;
+    match result {
+        Ok(n) => tracing::info!(jobs = n, "handed back jobs fetched but not started"),
+        Err(e) => {
+            tracing::warn!(error = %e, "could not hand back unstarted jobs; other workers will take them over after the claim idle timeout")
+        }
+    }
+    for meta in &unstarted {
+        shared.release(&meta.entry_id);
+    }
+}
+
+impl BackendConfig for ChunkBackend {
+    type Args = ChunkJob;
+    type Id = String;
+    type Kind = Ephemeral;
+    type Config = QueueConfig;
+    type Layer = SettleLayer;
+
+    fn config(&self) -> &Self::Config {
+        self.shared.queue.config()
+    }
+
+    fn middleware(&mut self, _worker: &mut WorkerContext) -> Self::Layer {
+        SettleLayer {
+            shared: self.shared.clone(),
+        }
+    }
+}
