@@ -218,18 +218,12 @@ async fn handler(job: ChunkJob, b: Data<Behaviour>) -> Result<(), BoxError> {
     };
     match (b.script)(&job) {
         Action::Succeed => {
-            b.queue
-                .record_outcomes(&job.batch, all("updated"))
-                .await
-                .unwrap();
+            b.queue.record_outcomes(&job.batch, all("updated")).await?;
             Ok(())
         }
         Action::SucceedSilently => Ok(()),
         Action::RecordThenFail => {
-            b.queue
-                .record_outcomes(&job.batch, all("updated"))
-                .await
-                .unwrap();
+            b.queue.record_outcomes(&job.batch, all("updated")).await?;
             Err(JobError::RetryAfter {
                 after: Duration::from_millis(10),
                 counts_as_attempt: true,
@@ -246,19 +240,13 @@ async fn handler(job: ChunkJob, b: Data<Behaviour>) -> Result<(), BoxError> {
         }
         .into()),
         Action::DeadLetter(msg) => {
-            b.queue
-                .record_outcomes(&job.batch, all(&msg))
-                .await
-                .unwrap();
+            b.queue.record_outcomes(&job.batch, all(&msg)).await?;
             Ok(())
         }
         Action::GiveUp(msg) => Err(JobError::GiveUp(ErrorInfo::message(msg)).into()),
         Action::SlowSucceed(d) => {
             tokio::time::sleep(d).await;
-            b.queue
-                .record_outcomes(&job.batch, all("updated"))
-                .await
-                .unwrap();
+            b.queue.record_outcomes(&job.batch, all("updated")).await?;
             Ok(())
         }
         Action::Hang => {
