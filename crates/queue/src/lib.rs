@@ -16,7 +16,8 @@ mod scripts;
 mod status;
 
 pub use backend::{
-    ChunkBackend, ChunkJob, JobError, SettleLayer, SettleService, backoff_with_full_jitter,
+    BackendHandle, ChunkBackend, ChunkJob, JobError, SettleLayer, SettleService,
+    backoff_with_full_jitter,
 };
 pub use batch::{BatchStart, BatchSummary, BatchWriter, NewBatch};
 pub use config::QueueConfig;

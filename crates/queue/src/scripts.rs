@@ -32,4 +32,6 @@ scripts! {
     SETTLE_DEAD => "settle_dead.lua",
     RENEW => "renew.lua",
     HANDBACK => "handback.lua",
+    RETIRE => "retire.lua",
+    PRUNE => "prune.lua",
 }

@@ -353,3 +353,77 @@ async fn shutdown_hands_back_unstarted_jobs_without_counting_an_attempt() {
     assert!(runs.iter().all(|r| r.attempt == 0), "{runs:?}");
     cleanup(&url, &ns).await;
 }
+
+#[tokio::test]
+async fn jobs_still_running_at_the_end_of_the_grace_period_can_be_handed_back() {
+    let (url, ns) = (redis_url(), unique_namespace());
+    let config = fast_config(&url, &ns);
+    let producer = queue_as(&config, "producer").await;
+    enqueue(&producer, "b", 2, 2).await;
+
+    let runs = shared_runs();
+    let stuck = start_worker(
+        queue_as(&config, "stuck").await,
+        "stuck",
+        1,
+        runs.clone(),
+        |_| Action::Hang,
+    );
+    wait_until(30, "the job started", || async {
+        !runs.lock().unwrap().is_empty()
+    })
+    .await;
+    assert_eq!(stuck.backend.held_jobs(), 1);
+    assert_eq!(stuck.backend.hand_back_all().await, 1);
+    stuck.kill();
+
+    let next = start_worker(
+        queue_as(&config, "next").await,
+        "next",
+        1,
+        runs.clone(),
+        |_| Action::Succeed,
+    );
+    wait_done(&producer, "b", 60).await;
+    next.stop().await;
+    let runs = runs.lock().unwrap().clone();
+    assert_eq!(runs.len(), 2);
+    assert_eq!(
+        (runs[1].worker.as_str(), runs[1].attempt),
+        ("next", 0),
+        "no attempt counted"
+    );
+    cleanup(&url, &ns).await;
+}
+
+#[tokio::test]
+async fn a_stopped_worker_leaves_the_consumer_group() {
+    let (url, ns) = (redis_url(), unique_namespace());
+    let config = fast_config(&url, &ns);
+    let producer = queue_as(&config, "producer").await;
+    enqueue(&producer, "b", 2, 1).await;
+    let queue = queue_as(&config, "leaver").await;
+    let consumer = queue.config().consumer.clone();
+    let worker = start_worker(queue, "leaver", 1, shared_runs(), |_| Action::Succeed);
+    wait_done(&producer, "b", 60).await;
+    let consumers = || async {
+        let client = redis::Client::open(url.as_str()).unwrap();
+        let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+        let info: Vec<std::collections::HashMap<String, redis::Value>> = redis::cmd("XINFO")
+            .arg("CONSUMERS")
+            .arg(format!("{{{ns}}}:jobs"))
+            .arg("workers")
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        info.len()
+    };
+    assert_eq!(
+        consumers().await,
+        1,
+        "{consumer} is a consumer while it runs"
+    );
+    worker.stop().await;
+    assert_eq!(consumers().await, 0);
+    cleanup(&url, &ns).await;
+}

@@ -22,11 +22,15 @@ use super::{
 use crate::{
     keys::GROUP,
     outcome::ErrorInfo,
-    scripts::{CLAIM, PROMOTE},
+    scripts::{CLAIM, PROMOTE, PRUNE},
 };
 
 /// Delayed jobs moved into the stream per round, at most.
 const PROMOTE_LIMIT: usize = 500;
+/// How often a worker looks for consumers of dead workers to forget.
+const PRUNE_EVERY: Duration = Duration::from_secs(600);
+/// A consumer with no pending job, silent this long, belonged to a worker that is gone.
+const CONSUMER_FORGOTTEN_AFTER: Duration = Duration::from_secs(3600);
 
 pub(crate) struct Fetcher {
     shared: Arc<Shared>,
@@ -34,6 +38,7 @@ pub(crate) struct Fetcher {
     group_ready: bool,
     claim_cursor: String,
     next_claim: Instant,
+    next_prune: Instant,
     failures: u32,
 }
 
@@ -51,6 +56,7 @@ impl Fetcher {
             group_ready: false,
             claim_cursor: "0-0".into(),
             next_claim: Instant::now(),
+            next_prune: Instant::now(),
             failures: 0,
         }
     }
@@ -124,6 +130,23 @@ impl Fetcher {
                 Err(e) => return Err(e),
             }
             self.group_ready = true;
+        }
+
+        if Instant::now() >= self.next_prune {
+            self.next_prune = Instant::now() + PRUNE_EVERY;
+            let min_idle = (config.claim_idle_timeout * 10).max(CONSUMER_FORGOTTEN_AFTER);
+            let pruned: Result<i64, RedisError> = PRUNE
+                .prepare_invoke()
+                .key(keys.jobs())
+                .arg(GROUP)
+                .arg(crate::batch::ms(min_idle))
+                .invoke_async(&mut conn)
+                .await;
+            match pruned {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(consumers = n, "forgot consumers of workers gone for good"),
+                Err(e) => tracing::debug!(error = %e, "could not prune old consumers"),
+            }
         }
 
         let (_moved, wait_ms): (i64, i64) = PROMOTE
@@ -314,7 +337,7 @@ impl Fetcher {
                 self.abandon(&meta, reason).await;
                 continue;
             }
-            shared.hold(&meta.entry_id);
+            shared.hold(&meta.entry_id, meta.attempt);
             let job = ChunkJob {
                 batch: meta.batch.clone(),
                 chunk: meta.chunk.clone(),

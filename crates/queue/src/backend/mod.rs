@@ -60,7 +60,12 @@ pub use job::{ChunkJob, JobError, backoff_with_full_jitter};
 pub use settle::{SettleLayer, SettleService};
 
 use self::{fetch::Fetcher, job::JobMeta, settle::Shared};
-use crate::{config::QueueConfig, keys::GROUP, queue::Queue, scripts::HANDBACK};
+use crate::{
+    config::QueueConfig,
+    keys::GROUP,
+    queue::Queue,
+    scripts::{HANDBACK, RETIRE},
+};
 
 type Round = Pin<Box<dyn Future<Output = (Fetcher, Vec<Task<ChunkJob>>)> + Send>>;
 type Closing = Pin<Box<dyn Future<Output = ()> + Send>>;
@@ -112,6 +117,14 @@ impl ChunkBackend {
     /// The queue this backend consumes.
     pub fn queue(&self) -> &Queue {
         &self.shared.queue
+    }
+
+    /// A handle that stays usable after the backend moved into the worker (see
+    /// [`BackendHandle::hand_back_all`]).
+    pub fn handle(&self) -> BackendHandle {
+        BackendHandle {
+            shared: self.shared.clone(),
+        }
     }
 
     fn start_lease_ticker(&mut self) {
@@ -193,12 +206,17 @@ impl Backend for ChunkBackend {
             if self.poll_round(cx).is_pending() {
                 return Poll::Pending;
             }
-            let unstarted: Vec<JobMeta> = self
+            let unstarted: Vec<(String, u32)> = self
                 .buffer
                 .drain(..)
                 .filter_map(|t| t.ctx().data().get::<JobMeta>().cloned())
+                .map(|meta| (meta.entry_id, meta.attempt))
                 .collect();
-            self.closing = Some(Box::pin(hand_back(self.shared.clone(), unstarted)));
+            let shared = self.shared.clone();
+            self.closing = Some(Box::pin(async move {
+                hand_back(&shared, unstarted).await;
+                retire(&shared).await;
+            }));
         }
         if let Some(closing) = self.closing.as_mut() {
             futures::ready!(closing.as_mut().poll(cx));
@@ -212,33 +230,83 @@ impl Backend for ChunkBackend {
     }
 }
 
-/// Re-adds fetched-but-unstarted jobs as fresh stream entries with their attempt counts.
-async fn hand_back(shared: Arc<Shared>, unstarted: Vec<JobMeta>) {
-    if unstarted.is_empty() {
-        return;
+/// Re-adds jobs this consumer holds as fresh stream entries with their attempt counts, so the
+/// next worker runs them at once and counts no extra attempt.
+async fn hand_back(shared: &Shared, jobs: Vec<(String, u32)>) -> u64 {
+    if jobs.is_empty() {
+        return 0;
     }
     let queue = &shared.queue;
-    let result: Result<i64, _> = settle::retry_redis(queue, "handing back unstarted jobs", || {
+    let result: Result<u64, _> = settle::retry_redis(queue, "handing back jobs", || {
         let mut conn = queue.conn();
         let mut invocation = HANDBACK.prepare_invoke();
         invocation
             .key(queue.keys().jobs())
             .arg(GROUP)
             .arg(&shared.consumer);
-        for meta in &unstarted {
-            invocation.arg(&meta.entry_id).arg(meta.attempt);
+        for (id, attempt) in &jobs {
+            invocation.arg(id).arg(attempt);
         }
         async move { invocation.invoke_async(&mut conn).await }
     })
     .await;
+    for (id, _) in &jobs {
+        shared.release(id);
+    }
     match result {
-        Ok(n) => tracing::info!(jobs = n, "handed back jobs fetched but not started"),
+        Ok(n) => {
+            tracing::info!(jobs = n, "handed back jobs this worker held");
+            n
+        }
         Err(e) => {
-            tracing::warn!(error = %e, "could not hand back unstarted jobs; other workers will take them over after the claim idle timeout")
+            tracing::warn!(error = %e, "could not hand back jobs; other workers will take them over after the claim idle timeout");
+            0
         }
     }
-    for meta in &unstarted {
-        shared.release(&meta.entry_id);
+}
+
+/// Leaves the consumer group if this consumer holds nothing any more.
+async fn retire(shared: &Shared) {
+    let retired: redis::RedisResult<i64> = RETIRE
+        .prepare_invoke()
+        .key(shared.queue.keys().jobs())
+        .arg(GROUP)
+        .arg(&shared.consumer)
+        .invoke_async(&mut shared.queue.conn())
+        .await;
+    if let Err(e) = retired {
+        tracing::debug!(error = %e, "could not remove this consumer from the group");
+    }
+}
+
+/// Lets the worker hand back jobs still running when its shutdown grace period runs out.
+#[derive(Clone)]
+pub struct BackendHandle {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for BackendHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BackendHandle")
+            .field("consumer", &self.shared.consumer)
+            .finish_non_exhaustive()
+    }
+}
+
+impl BackendHandle {
+    /// Jobs this worker holds right now (fetched or running, not yet settled).
+    pub fn held_jobs(&self) -> usize {
+        self.shared.held_ids().len()
+    }
+
+    /// Hands back every job this worker still holds, running ones included, without counting
+    /// an attempt: call it when the shutdown grace period is over, just before exiting. A handler
+    /// still running may finish meanwhile; outcomes are recorded once, so the item that both it
+    /// and the next worker complete is not counted twice. Returns how many jobs were handed back.
+    pub async fn hand_back_all(&self) -> u64 {
+        let n = hand_back(&self.shared, self.shared.held()).await;
+        retire(&self.shared).await;
+        n
     }
 }
 

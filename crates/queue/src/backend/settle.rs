@@ -12,7 +12,7 @@
 //! | anything else | backoff with full jitter; dead-lettered once attempts are exhausted |
 
 use std::{
-    collections::HashSet,
+    collections::HashMap,
     future::Future,
     pin::Pin,
     sync::{Arc, Mutex, PoisonError},
@@ -43,8 +43,9 @@ const DEAD_JOBS_MAXLEN: u64 = 10_000;
 pub(crate) struct Shared {
     pub queue: Queue,
     pub consumer: String,
-    /// Entry ids this consumer holds (fetched, not yet settled): their leases are renewed.
-    held: Mutex<HashSet<String>>,
+    /// Entry ids this consumer holds (fetched, not yet settled) → failed attempts before this
+    /// run. Their leases are renewed; a shutdown hands them back with that count.
+    held: Mutex<HashMap<String, u32>>,
 }
 
 impl Shared {
@@ -52,22 +53,22 @@ impl Shared {
         Self {
             queue,
             consumer,
-            held: Mutex::new(HashSet::new()),
+            held: Mutex::new(HashMap::new()),
         }
     }
 
-    pub fn hold(&self, id: &str) -> bool {
+    pub fn hold(&self, id: &str, attempt: u32) {
         self.held
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .insert(id.to_owned())
+            .insert(id.to_owned(), attempt);
     }
 
     pub fn is_held(&self, id: &str) -> bool {
         self.held
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .contains(id)
+            .contains_key(id)
     }
 
     pub fn release(&self, id: &str) {
@@ -81,8 +82,17 @@ impl Shared {
         self.held
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .iter()
+            .keys()
             .cloned()
+            .collect()
+    }
+
+    pub fn held(&self) -> Vec<(String, u32)> {
+        self.held
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .map(|(id, attempt)| (id.clone(), *attempt))
             .collect()
     }
 

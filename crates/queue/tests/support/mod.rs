@@ -11,8 +11,8 @@ use std::{
 
 use apalis::prelude::*;
 use gcbulk_queue::{
-    BatchStart, BatchSummary, ChunkJob, ErrorInfo, ItemOutcome, JobError, NewBatch, NewDeadLetter,
-    Queue, QueueConfig,
+    BackendHandle, BatchStart, BatchSummary, ChunkJob, ErrorInfo, ItemOutcome, JobError, NewBatch,
+    NewDeadLetter, Queue, QueueConfig,
 };
 use serde_json::json;
 use tokio::{sync::oneshot, task::JoinHandle};
@@ -261,6 +261,7 @@ pub struct RunningWorker {
     stop: Option<oneshot::Sender<()>>,
     handle: JoinHandle<Result<(), WorkerError>>,
     pub behaviour: Behaviour,
+    pub backend: BackendHandle,
 }
 
 impl RunningWorker {
@@ -295,8 +296,10 @@ pub fn start_worker(
         script: Arc::new(script),
         runs,
     };
+    let backend = queue.backend();
+    let backend_handle = backend.handle();
     let worker = WorkerBuilder::new(name)
-        .backend(queue.backend())
+        .backend(backend)
         .data(behaviour.clone())
         .concurrency(concurrency)
         .build(handler);
@@ -309,6 +312,7 @@ pub fn start_worker(
         stop: Some(tx),
         handle,
         behaviour,
+        backend: backend_handle,
     }
 }
 
