@@ -16,13 +16,14 @@ use crate::error::ApiError;
 use crate::server::App;
 
 mod routing;
+mod search;
 mod update;
 mod users;
 
 pub(crate) fn routes() -> Router<Arc<App>> {
     Router::new()
         .route("/users", get(users::list))
-        .route("/users/search", post(users::search))
+        .route("/users/search", post(search::search))
         .route("/users/bulk", patch(users::patch_bulk))
         .route(
             "/users/externalid/{authorityName}/{externalKey}",

@@ -1,11 +1,9 @@
-//! User endpoints: read one, list or fetch by ids, update one, search, look up by external id, bulk ACD
-//! auto-answer.
+//! User endpoints: read one, list or fetch by ids, update one, look up by external id, bulk ACD auto-answer.
 //!
 //! Read rules the look-alike applies (the strict reading where the real API is unconfirmed):
 //! - `GET /users/{id}` answers active and inactive users; deleted ones only with `state=deleted`.
 //! - `GET /users` applies `state` (default `active`) and paging (default 25, at most 500) to an `id` list
 //!   too, and refuses more than 100 ids (400 `max.user.ids`). Send `pageSize` = number of ids and `state=any`.
-//! - `POST /users/search` finds only active users unless a criterion names the `state` field.
 
 use std::sync::Arc;
 
@@ -13,13 +11,10 @@ use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use serde::Serialize;
 use serde_json::Value;
 
 use super::update::parse_update;
-use super::{
-    Listing, Paging, Query, json_body, json_ok, poisoned, reject_unknown, to_json, wrong_type,
-};
+use super::{Listing, Query, json_body, json_ok, poisoned, reject_unknown, to_json, wrong_type};
 use crate::error::ApiError;
 use crate::server::App;
 use crate::store::{self, Expand, State as UserState, UserRec, UserView};
@@ -182,7 +177,7 @@ fn apply_update(
     if user.version != update.version {
         return Err(ApiError::version_conflict(id));
     }
-    let old_email = user.email.clone();
+    let old_email = update.email.is_some().then(|| user.email.clone());
     if let Some(state) = update.state {
         user.state = state;
     }
@@ -216,8 +211,7 @@ fn apply_update(
     }
     user.version += 1;
     let body = to_json(&UserView::new(user, Expand::default()));
-    if !old_email.eq_ignore_ascii_case(&store.get(id).map(|u| u.email.clone()).unwrap_or_default())
-    {
+    if let Some(old_email) = old_email {
         store.reindex_email(id, &old_email);
     }
     Ok(body)
@@ -309,309 +303,6 @@ pub(super) async fn patch_bulk(
         .map(|u| UserView::new(u, Expand::default()))
         .collect();
     let body = to_json(&Listing::whole(views, "/api/v2/users/bulk"));
-    drop(store);
-    Ok(json_ok(body))
-}
-
-const SEARCH_REQUEST_FIELDS: [&str; 9] = [
-    "sortOrder",
-    "sortBy",
-    "pageSize",
-    "pageNumber",
-    "sort",
-    "expand",
-    "query",
-    "integrationPresenceSource",
-    "enforcePermissions",
-];
-const SEARCH_CRITERIA_FIELDS: [&str; 9] = [
-    "endValue",
-    "values",
-    "startValue",
-    "value",
-    "operator",
-    "group",
-    "dateFormat",
-    "fields",
-    "type",
-];
-const SEARCH_TYPES: [&str; 9] = [
-    "EXACT",
-    "STARTS_WITH",
-    "CONTAINS",
-    "REGEX",
-    "TERM",
-    "TERMS",
-    "REQUIRED_FIELDS",
-    "MATCH_ALL",
-    "QUERY_STRING",
-];
-const SEARCH_OPERATORS: [&str; 3] = ["AND", "OR", "NOT"];
-const SORT_ORDERS: [&str; 3] = ["ASC", "DESC", "SCORE"];
-const SEARCHABLE: [&str; 7] = [
-    "email",
-    "id",
-    "name",
-    "title",
-    "department",
-    "state",
-    "username",
-];
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Match {
-    Exact,
-    StartsWith,
-    Contains,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Operator {
-    And,
-    Or,
-    Not,
-}
-
-struct Criterion {
-    kind: Match,
-    operator: Operator,
-    fields: Vec<String>,
-    values: Vec<String>,
-}
-
-impl Criterion {
-    fn matches(&self, user: &UserRec) -> bool {
-        self.fields.iter().any(|field| {
-            let actual: Option<&str> = match field.as_str() {
-                "email" => Some(&user.email),
-                "id" => Some(&user.id),
-                "name" => Some(&user.name),
-                "title" => user.title.as_deref(),
-                "department" => user.department.as_deref(),
-                "state" => Some(user.state.as_str()),
-                "username" => Some(&user.username),
-                _ => None,
-            };
-            let Some(actual) = actual.map(str::to_lowercase) else {
-                return false;
-            };
-            self.values.iter().any(|v| match self.kind {
-                Match::Exact => actual == *v,
-                Match::StartsWith => actual.starts_with(v.as_str()),
-                Match::Contains => actual.contains(v.as_str()),
-            })
-        })
-    }
-}
-
-fn strings(field: &str, value: &Value) -> Result<Vec<String>, ApiError> {
-    let Value::Array(items) = value else {
-        return Err(wrong_type(field, "an array of strings", value));
-    };
-    items
-        .iter()
-        .map(|v| {
-            v.as_str()
-                .map(str::to_owned)
-                .ok_or_else(|| wrong_type(field, "a string", v))
-        })
-        .collect()
-}
-
-fn enum_value(field: &str, value: &Value, allowed: &[&str]) -> Result<String, ApiError> {
-    let s = value
-        .as_str()
-        .ok_or_else(|| wrong_type(field, "a string", value))?;
-    if allowed.contains(&s) {
-        Ok(s.to_owned())
-    } else {
-        Err(ApiError::invalid_value(s, field, allowed))
-    }
-}
-
-fn parse_criterion(value: &Value) -> Result<Criterion, ApiError> {
-    let Value::Object(object) = value else {
-        return Err(wrong_type("query", "an array of objects", value));
-    };
-    reject_unknown(object, &SEARCH_CRITERIA_FIELDS, "UserSearchCriteria")?;
-    let get = |k: &str| object.get(k).filter(|v| !v.is_null());
-    let kind = enum_value(
-        "type",
-        get("type").ok_or_else(|| ApiError::bad_request("type is required"))?,
-        &SEARCH_TYPES,
-    )?;
-    let operator = match get("operator") {
-        None => Operator::And,
-        Some(v) => match enum_value("operator", v, &SEARCH_OPERATORS)?.as_str() {
-            "OR" => Operator::Or,
-            "NOT" => Operator::Not,
-            _ => Operator::And,
-        },
-    };
-    if get("group").is_some() {
-        return Err(ApiError::bad_request(
-            "mock-genesys does not support grouped search criteria",
-        ));
-    }
-    let kind = match kind.as_str() {
-        "EXACT" => Match::Exact,
-        "STARTS_WITH" => Match::StartsWith,
-        "CONTAINS" => Match::Contains,
-        other => {
-            return Err(ApiError::bad_request(format!(
-                "mock-genesys supports EXACT, STARTS_WITH and CONTAINS searches, not {other}"
-            )));
-        }
-    };
-    let fields = get("fields")
-        .map(|v| strings("fields", v))
-        .transpose()?
-        .unwrap_or_default();
-    if fields.is_empty() {
-        return Err(ApiError::bad_request("fields is required"));
-    }
-    if let Some(field) = fields.iter().find(|f| !SEARCHABLE.contains(&f.as_str())) {
-        return Err(ApiError::bad_request(format!(
-            "mock-genesys cannot search the field [{field}]"
-        )));
-    }
-    let mut values = get("values")
-        .map(|v| strings("values", v))
-        .transpose()?
-        .unwrap_or_default();
-    if let Some(v) = get("value") {
-        values.push(
-            v.as_str()
-                .ok_or_else(|| wrong_type("value", "a string", v))?
-                .to_owned(),
-        );
-    }
-    if values.is_empty() {
-        return Err(ApiError::bad_request("value or values is required"));
-    }
-    let values = values.into_iter().map(|v| v.to_lowercase()).collect();
-    Ok(Criterion {
-        kind,
-        operator,
-        fields,
-        values,
-    })
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct SearchResponse<'a> {
-    total: usize,
-    page_count: usize,
-    page_size: usize,
-    page_number: usize,
-    types: [&'static str; 1],
-    results: Vec<UserView<'a>>,
-}
-
-/// `POST /api/v2/users/search`
-pub(super) async fn search(
-    State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    let body = json_body(&headers, &body)?;
-    let Value::Object(object) = &body else {
-        return Err(ApiError::bad_request(
-            "The request body must be a UserSearchRequest object",
-        ));
-    };
-    reject_unknown(object, &SEARCH_REQUEST_FIELDS, "UserSearchRequest")?;
-    let get = |k: &str| object.get(k).filter(|v| !v.is_null());
-    let int = |k: &str, default: usize, max: usize| -> Result<usize, ApiError> {
-        match get(k) {
-            None => Ok(default),
-            Some(v) => match v.as_u64() {
-                Some(n) if n >= 1 && n as usize <= max => Ok(n as usize),
-                _ => Err(ApiError::bad_request(format!(
-                    "{k} must be an integer between 1 and {max}"
-                ))),
-            },
-        }
-    };
-    let paging = Paging {
-        size: int("pageSize", 25, 100)?,
-        number: int("pageNumber", 1, 1_000_000)?,
-    };
-    if let Some(v) = get("sortOrder") {
-        enum_value("sortOrder", v, &SORT_ORDERS)?;
-    }
-    if let Some(v) = get("integrationPresenceSource") {
-        enum_value(
-            "integrationPresenceSource",
-            v,
-            &["MicrosoftTeams", "ZoomPhone", "EightByEight"],
-        )?;
-    }
-    let expand = match get("expand") {
-        Some(v) => {
-            let values = strings("expand", v)?;
-            Expand::from_values(values.iter().map(String::as_str))
-        }
-        None => Expand::default(),
-    };
-    let criteria: Vec<Criterion> = match get("query") {
-        None => Vec::new(),
-        Some(Value::Array(items)) => items
-            .iter()
-            .map(parse_criterion)
-            .collect::<Result<_, _>>()?,
-        Some(v) => return Err(wrong_type("query", "an array of UserSearchCriteria", v)),
-    };
-    let names_state = criteria
-        .iter()
-        .any(|c| c.fields.iter().any(|f| f == "state"));
-    let any_or = criteria.iter().any(|c| c.operator == Operator::Or);
-    let selected = |u: &UserRec| {
-        (names_state || u.state == UserState::Active)
-            && criteria
-                .iter()
-                .filter(|c| c.operator == Operator::And)
-                .all(|c| c.matches(u))
-            && (!any_or
-                || criteria
-                    .iter()
-                    .filter(|c| c.operator == Operator::Or)
-                    .any(|c| c.matches(u)))
-            && !criteria
-                .iter()
-                .filter(|c| c.operator == Operator::Not)
-                .any(|c| c.matches(u))
-    };
-
-    let store = app.store();
-    // An exact email criterion (the usual lookup) is answered from the email index, not a scan.
-    let by_email = criteria
-        .iter()
-        .find(|c| c.operator == Operator::And && c.kind == Match::Exact && c.fields == ["email"]);
-    let matching: Vec<&UserRec> = match by_email {
-        Some(c) => {
-            let mut found: Vec<&UserRec> =
-                c.values.iter().filter_map(|v| store.by_email(v)).collect();
-            found.sort_by_key(|u| store.position(&u.id));
-            found.dedup_by_key(|u| u.id.as_str());
-            found.into_iter().filter(|u| selected(u)).collect()
-        }
-        None => store.users.iter().filter(|u| selected(u)).collect(),
-    };
-    let results: Vec<UserView<'_>> = paging
-        .slice(&matching)
-        .iter()
-        .map(|u| UserView::new(u, expand))
-        .collect();
-    let body = to_json(&SearchResponse {
-        total: matching.len(),
-        page_count: paging.page_count(matching.len()),
-        page_size: paging.size,
-        page_number: paging.number,
-        types: ["users"],
-        results,
-    });
     drop(store);
     Ok(json_ok(body))
 }

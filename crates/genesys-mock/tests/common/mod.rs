@@ -74,6 +74,11 @@ impl Mock {
         self.req(Method::GET, path).send().await.unwrap()
     }
 
+    /// GET that may fail at the transport level (for dropped connections).
+    pub async fn get_raw(&self, path: &str) -> reqwest::Result<Response> {
+        self.req(Method::GET, path).send().await
+    }
+
     pub async fn send_json(&self, method: Method, path: &str, body: &Value) -> Response {
         self.req(method, path).json(body).send().await.unwrap()
     }
