@@ -129,11 +129,33 @@ impl GenesysClient {
     /// `POST /api/v2/users/search` with an `EXACT` match on `email` for all `emails` at once, following
     /// `pageCount`. Emails that match no user are simply absent from the result.
     ///
+    /// Like the API by default, this finds **active** users only; see
+    /// [`search_users_by_emails_any_state`](Self::search_users_by_emails_any_state).
+    ///
     /// At most [`MAX_EMAILS_PER_SEARCH`] distinct emails; more is an
     /// [`ErrorKind::InvalidRequest`](crate::ErrorKind) and nothing is sent. No emails: nothing is sent.
     pub async fn search_users_by_emails<S: AsRef<str>>(
         &self,
         emails: &[S],
+    ) -> Result<ApiResponse<Vec<User>>, ApiError> {
+        self.search_emails(emails, false).await
+    }
+
+    /// As [`search_users_by_emails`](Self::search_users_by_emails), but also finds inactive users, by adding
+    /// the criterion `{"type":"EXACT","fields":["state"],"values":["active","inactive"]}` (the search returns
+    /// only active users unless a criterion names `state`; that the real API accepts this criterion is
+    /// unconfirmed, the look-alike honours it).
+    pub async fn search_users_by_emails_any_state<S: AsRef<str>>(
+        &self,
+        emails: &[S],
+    ) -> Result<ApiResponse<Vec<User>>, ApiError> {
+        self.search_emails(emails, true).await
+    }
+
+    async fn search_emails<S: AsRef<str>>(
+        &self,
+        emails: &[S],
+        include_inactive: bool,
     ) -> Result<ApiResponse<Vec<User>>, ApiError> {
         let emails = distinct(emails.iter().map(AsRef::as_ref));
         if emails.len() > MAX_EMAILS_PER_SEARCH {
@@ -154,10 +176,18 @@ impl GenesysClient {
             fields: vec!["email".to_owned()],
             values: emails.iter().map(|e| (*e).to_owned()).collect(),
         };
+        let mut query = vec![criteria];
+        if include_inactive {
+            query.push(UserSearchCriteria {
+                criteria_type: "EXACT".to_owned(),
+                fields: vec!["state".to_owned()],
+                values: vec!["active".to_owned(), "inactive".to_owned()],
+            });
+        }
         let mut request = UserSearchRequest {
             page_size: u32::try_from(emails.len()).unwrap_or(u32::MAX),
             page_number: 1,
-            query: vec![criteria],
+            query,
         };
         loop {
             let body = json_body(&SEARCH_USERS, &request)?;
