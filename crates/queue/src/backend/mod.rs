@@ -21,14 +21,26 @@
 //! let concurrency = 8;
 //! config.fetch_batch_size = concurrency; // fetch about what can run at once
 //! let queue = Queue::connect(config).await?;
+//! let backend = queue.backend();
+//! let in_flight = backend.handle(); // usable after the backend moved into the worker
 //! let worker = WorkerBuilder::new("gcbulk-worker")
-//!     .backend(queue.backend())
+//!     .backend(backend)
 //!     .data(queue.clone())
 //!     .concurrency(concurrency)
 //!     .build(handle);
-//! // Stops taking jobs on the signal, hands back fetched-but-unstarted ones, lets running
-//! // handlers finish and settle.
-//! worker.run_until(async { tokio::signal::ctrl_c().await }).await?;
+//! // On the signal the worker stops taking jobs, hands back fetched-but-unstarted ones and
+//! // lets running handlers finish and settle. If they outlive the grace period, hand them
+//! // back too (no attempt counted) before exiting.
+//! let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+//! let run = tokio::spawn(worker.run_until(async move {
+//!     let _ = stop_rx.await;
+//!     Ok::<(), std::io::Error>(())
+//! }));
+//! tokio::signal::ctrl_c().await?;
+//! let _ = stop_tx.send(());
+//! if tokio::time::timeout(std::time::Duration::from_secs(30), run).await.is_err() {
+//!     in_flight.hand_back_all().await;
+//! }
 //! # Ok(()) }
 //! ```
 //!

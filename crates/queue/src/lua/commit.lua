@@ -3,6 +3,8 @@
 -- ARGV: 1 writer token, 2 batch id, 3 items, 4 chunks, 5 retention ms,
 --       then run-length pairs (item count n, number of consecutive chunks with n items)
 -- Returns {'open', created_at} or {'superseded'} or {'mismatch', staged chunk count}.
+-- Reads Redis's clock (TIME) before writing: needs effects replication (default since Redis 5).
+if redis.replicate_commands then redis.replicate_commands() end
 local h = redis.call('HMGET', KEYS[1], 'state', 'writer', 'created_at')
 if h[2] ~= ARGV[1] then return {'superseded'} end
 if h[1] == 'open' then return {'open', h[3]} end -- a retried commit whose reply was lost

@@ -2,6 +2,8 @@
 -- KEYS: 1 delayed, 2 jobs, 3 retrying
 -- ARGV: 1 most jobs to move
 -- Returns {moved, ms until the next delayed job is due (-1: none)}. Times are Redis's clock.
+-- Reads Redis's clock (TIME) before writing: needs effects replication (default since Redis 5).
+if redis.replicate_commands then redis.replicate_commands() end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[1]))

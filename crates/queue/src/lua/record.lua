@@ -3,6 +3,8 @@
 -- KEYS: 1 meta, 2 chunks, 3 outcomes, 4 dlq, 5 first_failed
 -- ARGV: 1 retention ms, then triples: item line, outcome (updated|unchanged|dead), dead letter JSON ('' unless dead)
 -- Returns {recorded, already recorded, batch finished (0|1)} or {-1} for an unknown batch.
+-- Reads Redis's clock (TIME) before writing: needs effects replication (default since Redis 5).
+if redis.replicate_commands then redis.replicate_commands() end
 if redis.call('HGET', KEYS[1], 'state') ~= 'open' then return {-1} end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)

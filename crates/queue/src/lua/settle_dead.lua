@@ -3,6 +3,8 @@
 -- ARGV: 1 group, 2 consumer, 3 entry id, 4 batch, 5 chunk, 6 n, 7 attempt, 8 reason,
 --       9 payload to keep ('' when every item got its dead letter), 10 dead-jobs max length
 -- Returns 1, or 0 when the job is no longer this consumer's.
+-- Reads Redis's clock (TIME) before writing: needs effects replication (default since Redis 5).
+if redis.replicate_commands then redis.replicate_commands() end
 if #redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[3], ARGV[3], 1, ARGV[2]) == 0 then return 0 end
 redis.call('XACK', KEYS[1], ARGV[1], ARGV[3])
 redis.call('XDEL', KEYS[1], ARGV[3])
