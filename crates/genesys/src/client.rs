@@ -1,9 +1,9 @@
 //! The HTTP client: token handling, the request gate, and turning every response into a typed outcome.
 //!
-//! Every API call goes through [`GenesysClient::send`]-style plumbing here: get a token from the
-//! [`TokenStore`], ask the [`RequestGate`], send, report the [`ResponseMeta`] to the gate, on a 401 discard the
-//! token and retry once with a fresh one, then classify the response. The typed calls live in
-//! [`users`](crate::users) and [`routing`](crate::routing).
+//! Every API call goes through the same plumbing here: get a token from the [`TokenStore`], ask the
+//! [`RequestGate`], send, report the [`ResponseMeta`] to the gate, on a 401 discard the token and retry once
+//! with a fresh one, then classify the response. The typed calls live in [`users`](crate::users) and
+//! [`routing`](crate::routing).
 
 use std::fmt;
 use std::sync::Arc;
