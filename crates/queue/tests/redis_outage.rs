@@ -137,3 +137,39 @@ async fn worker_survives_killed_connections_and_a_redis_restart() {
     // The worker is still alive and stops cleanly.
     worker.stop().await;
 }
+
+#[tokio::test]
+async fn a_lost_consumer_group_is_recreated() {
+    let (url, ns) = (redis_url(), unique_namespace());
+    let config = fast_config(&url, &ns);
+    let producer = queue_as(&config, "producer").await;
+    enqueue(&producer, "first", 2, 2).await;
+    let runs = shared_runs();
+    let worker = start_worker(queue_as(&config, "w").await, "w", 1, runs.clone(), |_| {
+        Action::Succeed
+    });
+    wait_until(60, "first batch done", || async {
+        producer.batch_status("first").await.unwrap().unwrap().done
+    })
+    .await;
+
+    // As after a Redis restart without persistence of the group (or an operator's mistake).
+    let client = redis::Client::open(url.as_str()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let destroyed: i64 = redis::cmd("XGROUP")
+        .arg("DESTROY")
+        .arg(format!("{{{ns}}}:jobs"))
+        .arg("workers")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(destroyed, 1);
+
+    enqueue(&producer, "second", 2, 2).await;
+    wait_until(60, "second batch done", || async {
+        producer.batch_status("second").await.unwrap().unwrap().done
+    })
+    .await;
+    worker.stop().await;
+    cleanup(&url, &ns).await;
+}
