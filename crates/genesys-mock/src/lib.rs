@@ -56,5 +56,6 @@ pub use config::{
     MockConfig,
 };
 pub use error::MockError;
+pub use limiter::RETRY_AFTER_GRACE;
 pub use server::{CORRELATION_HEADER, MockHandle, serve, spawn};
 pub use stats::{Second, Stats};

@@ -5,8 +5,10 @@
 //! closes (rounded up). Every token of a client draws on the client's one budget. Refused requests do not
 //! count, so `inin-ratelimit-count` never exceeds `inin-ratelimit-allowed`.
 //!
-//! The limiter also remembers, per client, until when the last `Retry-After` it handed out runs, so the stats
-//! can count requests that arrived before that moment (a client that does not honour `Retry-After`).
+//! The limiter also remembers, per client, until when the `Retry-After`s it handed out run, so the stats can
+//! count requests that arrived before that moment (a client that does not honour `Retry-After`). Requests
+//! arriving within [`RETRY_AFTER_GRACE`] of the first 429 of such a period were almost certainly sent before the
+//! client could know of it (in flight on another connection or worker); they are counted apart ("strict").
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -19,6 +21,26 @@ pub(crate) struct RateHeaders {
     pub reset_secs: u64,
 }
 
+/// How long after the first 429 of a cooldown a request is still taken to have been sent before the client
+/// knew of it, and so is not counted as ignoring `Retry-After` (only in the strict count).
+pub const RETRY_AFTER_GRACE: Duration = Duration::from_millis(250);
+
+/// A cooldown the limiter announced to a client: from the first 429 until the latest `Retry-After` runs out.
+#[derive(Clone, Copy, Debug)]
+struct Cooldown {
+    first_429: Instant,
+    until: Instant,
+}
+
+/// Whether a request arrived before a `Retry-After` given to its client had passed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Early {
+    /// Yes, and more than [`RETRY_AFTER_GRACE`] after the first 429 of that cooldown.
+    pub counted: bool,
+    /// Yes (grace or not).
+    pub strict: bool,
+}
+
 /// What the limiter decided for one request.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Admission {
@@ -26,8 +48,8 @@ pub(crate) struct Admission {
     pub headers: Option<RateHeaders>,
     /// `Some(retry_after_secs)` when the request is refused with 429.
     pub throttled: Option<u64>,
-    /// The request arrived before a `Retry-After` given to this client had passed.
-    pub during_retry_after: bool,
+    /// Whether it arrived before a `Retry-After` given to its client had passed.
+    pub early: Early,
 }
 
 #[derive(Debug)]
@@ -35,7 +57,7 @@ struct ClientWindow {
     /// When the current window opened; `None` until the next request opens one.
     start: Option<Instant>,
     count: u32,
-    retry_after_until: Option<Instant>,
+    cooldown: Option<Cooldown>,
 }
 
 /// Fixed-window budgets of all clients.
@@ -96,10 +118,14 @@ impl Limiter {
                 .or_insert(ClientWindow {
                     start: None,
                     count: 0,
-                    retry_after_until: None,
+                    cooldown: None,
                 }),
         };
-        let during_retry_after = entry.retry_after_until.is_some_and(|until| now < until);
+        let cooldown = entry.cooldown.filter(|c| now < c.until);
+        let early = Early {
+            counted: cooldown.is_some_and(|c| now >= c.first_429 + RETRY_AFTER_GRACE),
+            strict: cooldown.is_some(),
+        };
         let start = match entry.start {
             Some(start) if now.saturating_duration_since(start) < window => start,
             _ => {
@@ -118,8 +144,16 @@ impl Limiter {
         };
         if let Some(retry_after) = throttled {
             let until = now + Duration::from_secs(retry_after);
-            entry.retry_after_until =
-                Some(entry.retry_after_until.map_or(until, |old| old.max(until)));
+            entry.cooldown = Some(match cooldown {
+                Some(c) => Cooldown {
+                    first_429: c.first_429,
+                    until: c.until.max(until),
+                },
+                None => Cooldown {
+                    first_429: now,
+                    until,
+                },
+            });
         }
         let headers = (limit > 0).then_some(RateHeaders {
             count: entry.count,
@@ -129,7 +163,7 @@ impl Limiter {
         Admission {
             headers,
             throttled,
-            during_retry_after,
+            early,
         }
     }
 }
@@ -159,14 +193,24 @@ mod tests {
                 reset_secs: 9
             })
         );
+        // A request arriving right after the 429 was in flight before the client could know: strict count only.
+        let in_flight = limiter.admit("c", t0 + Duration::from_millis(1600), None);
+        assert_eq!(
+            in_flight.early,
+            Early {
+                counted: false,
+                strict: true
+            }
+        );
         // Early retry is counted as arriving during Retry-After.
         assert!(
             limiter
                 .admit("c", t0 + Duration::from_secs(5), None)
-                .during_retry_after
+                .early
+                .counted
         );
         let later = limiter.admit("c", t0 + Duration::from_secs(11), None);
-        assert!(later.throttled.is_none() && !later.during_retry_after);
+        assert!(later.throttled.is_none() && !later.early.strict);
         // Another client has its own budget.
         assert!(limiter.admit("other", t0, None).throttled.is_none());
     }

@@ -25,7 +25,7 @@ use tokio::task::JoinHandle;
 use crate::config::{Faults, MockConfig};
 use crate::conn::{ConnCtx, KillableListener};
 use crate::error::{ApiError, MockError, PendingErrorBody};
-use crate::limiter::Limiter;
+use crate::limiter::{Early, Limiter};
 use crate::seed::mix;
 use crate::stats::{Outcome, Recorder, Stats};
 use crate::store::{AdminUserView, Store};
@@ -404,7 +404,7 @@ async fn gate(State(app): State<Arc<App>>, request: Request, next: Next) -> Resp
         Ok(client) => client,
         Err(err) => {
             app.stats()
-                .api_request(&route, write, false, Outcome::Status(401));
+                .api_request(&route, write, Early::default(), Outcome::Status(401));
             return err.into_response();
         }
     };
@@ -436,12 +436,8 @@ async fn gate(State(app): State<Arc<App>>, request: Request, next: Next) -> Resp
         }
         if let Some(conn) = conn.filter(|_| app.roll(faults.drop_rate)) {
             conn.kill();
-            app.stats().api_request(
-                &route,
-                write,
-                admission.during_retry_after,
-                Outcome::Dropped,
-            );
+            app.stats()
+                .api_request(&route, write, admission.early, Outcome::Dropped);
             return ApiError::server_error(503).into_response();
         }
         if app.roll(faults.error_rate) {
@@ -461,7 +457,7 @@ async fn gate(State(app): State<Arc<App>>, request: Request, next: Next) -> Resp
     app.stats().api_request(
         &route,
         write,
-        admission.during_retry_after,
+        admission.early,
         Outcome::Status(response.status().as_u16()),
     );
     response

@@ -9,6 +9,8 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
+use crate::limiter::Early;
+
 /// A snapshot of the counters.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Stats {
@@ -31,9 +33,11 @@ pub struct Stats {
     /// PATCH and PUT API requests answered 2xx.
     pub writes_ok: u64,
     /// API requests from a client that arrived before a `Retry-After` this server had given that client had
-    /// passed. Zero for a client that honours `Retry-After` (a request already in flight when another worker
-    /// got the 429 also counts here).
+    /// passed, leaving out those that arrived within 250 ms (`RETRY_AFTER_GRACE`) of the first 429 of that
+    /// cooldown (sent before the client could know of it). Zero for a fleet that honours `Retry-After`.
     pub requests_during_retry_after: u64,
+    /// Like `requests_during_retry_after`, but counting every early arrival, in-flight ones included.
+    pub requests_during_retry_after_strict: u64,
     /// Connections closed without a response (`drop_rate`).
     pub dropped: u64,
     /// Injected 5xx answers (`error_rate`).
@@ -140,16 +144,11 @@ impl Recorder {
     }
 
     /// Records one finished API request.
-    pub fn api_request(
-        &mut self,
-        route: &str,
-        write: bool,
-        during_retry_after: bool,
-        outcome: Outcome,
-    ) {
+    pub fn api_request(&mut self, route: &str, write: bool, early: Early, outcome: Outcome) {
         let t = &mut self.totals;
         t.api_requests += 1;
-        t.requests_during_retry_after += u64::from(during_retry_after);
+        t.requests_during_retry_after += u64::from(early.counted);
+        t.requests_during_retry_after_strict += u64::from(early.strict);
         t.writes += u64::from(write);
         let (ok, throttled, error) = match outcome {
             Outcome::Status(s) => ((200..300).contains(&s), s == 429, s >= 500),
