@@ -103,6 +103,12 @@ impl<R: Read> CsvRows<R> {
             return Ok(rows);
         }
         rows.header_line = rows.line;
+        if rows.record.get(0).is_some_and(is_utf16_bom) {
+            sink.report(rows.header_line, None, format_args!("{UTF16_REASON}"));
+            rows.done = true;
+            rows.stopped = true;
+            return Ok(rows);
+        }
         rows.read_header(sink);
         Ok(rows)
     }
@@ -331,6 +337,15 @@ impl<R: Read> CsvRows<R> {
             sink,
         ))
     }
+}
+
+/// Why a UTF-16 file (as some spreadsheet exports are) is refused outright.
+pub(crate) const UTF16_REASON: &str =
+    "the file is UTF-16 encoded; save it as UTF-8 (in Excel: \"CSV UTF-8\")";
+
+/// True for data starting with a UTF-16 byte order mark.
+pub(crate) fn is_utf16_bom(data: &[u8]) -> bool {
+    data.starts_with(&[0xFF, 0xFE]) || data.starts_with(&[0xFE, 0xFF])
 }
 
 /// The error a [`Tracked`] reader returns once a record grows past its limit.

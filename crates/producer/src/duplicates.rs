@@ -1,41 +1,73 @@
 //! Finding rows of one file that change the same user.
 //!
 //! Two rows racing on one user in different chunks would leave the result to chance, so a
-//! repeated key is an error naming both lines. Memory stays small however large the file: the
-//! first pass keeps only a 64-bit hash per key (8 bytes a row, in one vector), sorts it at the
-//! end, and only when two hashes are equal reads the input once more to find the lines and to
-//! compare the real keys (so a hash collision can never fail a valid file).
+//! repeated key is an error naming both lines. Memory stays small however large the file, and
+//! however many duplicates it has: the first pass keeps one 16-byte entry per row (a 64-bit hash
+//! of the key and the line, in one vector); sorting it at the end puts every repeated key's lines
+//! side by side. Only the duplicates that will be listed (at most
+//! [`MAX_LISTED_ERRORS`](crate::MAX_LISTED_ERRORS)) are then confirmed by reading the input once
+//! more and comparing the real keys of just those lines, so a hash collision can never fail a
+//! valid file; duplicates beyond the listing are only counted.
 //!
 //! Keys compare as Genesys does: emails and ids without regard to ASCII case, external ids
 //! exactly. Only keys of the same kind are compared (an id and an email naming the same person
 //! cannot be told apart without asking Genesys).
 
-use std::collections::hash_map::Entry;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::hash::{DefaultHasher, Hasher};
 
 use gcbulk_changes::UserKey;
 
-use crate::error::ErrorSink;
-use crate::rules::ParsedRow;
-
-/// The hashes of every key seen in the first pass.
+/// Every row's key hash and line, from the first pass.
 #[derive(Debug, Default)]
-pub(crate) struct KeyHashes(Vec<u64>);
+pub(crate) struct KeyLines(Vec<u128>);
 
-impl KeyHashes {
-    pub(crate) fn push(&mut self, key: &UserKey) {
-        self.0.push(key_hash(key));
+/// A row whose key was already used on `first_line`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Duplicate {
+    pub(crate) line: u64,
+    pub(crate) first_line: u64,
+}
+
+/// Duplicates found by hash: the ones to list (by line) and how many more there are.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct Suspects {
+    pub(crate) listed: Vec<Duplicate>,
+    pub(crate) unlisted: u64,
+}
+
+impl KeyLines {
+    pub(crate) fn push(&mut self, key: &UserKey, line: u64) {
+        self.0
+            .push(u128::from(key_hash(key)) << 64 | u128::from(line));
     }
 
-    /// Hashes that occur more than once: the keys worth a second look.
-    pub(crate) fn repeated(mut self) -> HashSet<u64> {
+    /// Rows whose key hash appeared on an earlier line; the `limit` with the lowest lines are
+    /// listed.
+    pub(crate) fn suspects(mut self, limit: usize) -> Suspects {
+        // Hash in the high half, line in the low half: equal keys end up adjacent, by line.
         self.0.sort_unstable();
-        self.0
-            .windows(2)
-            .filter(|pair| pair[0] == pair[1])
-            .map(|pair| pair[0])
-            .collect()
+        let mut lowest: BinaryHeap<Duplicate> = BinaryHeap::with_capacity(limit.saturating_add(1));
+        let mut total = 0u64;
+        let mut first: Option<(u64, u64)> = None; // (hash, first line) of the current run
+        for &entry in &self.0 {
+            let (hash, line) = ((entry >> 64) as u64, entry as u64);
+            match first {
+                Some((run_hash, first_line)) if run_hash == hash => {
+                    total += 1;
+                    lowest.push(Duplicate { line, first_line });
+                    if lowest.len() > limit {
+                        lowest.pop();
+                    }
+                }
+                _ => first = Some((hash, line)),
+            }
+        }
+        let listed = lowest.into_sorted_vec();
+        Suspects {
+            unlisted: total - listed.len() as u64,
+            listed,
+        }
     }
 }
 
@@ -62,6 +94,7 @@ pub(crate) fn key_hash(key: &UserKey) -> u64 {
     hasher.finish()
 }
 
+/// The key as compared: `kind:value`, lowercased where Genesys ignores case.
 fn normalized(key: &UserKey) -> String {
     let text = key.to_string();
     if case_insensitive(key) {
@@ -71,40 +104,60 @@ fn normalized(key: &UserKey) -> String {
     }
 }
 
-/// Second look: fed every row of a new read of the input, reports each row whose key was
-/// already used by an earlier row.
+/// A key of a suspect line.
 #[derive(Debug)]
-pub(crate) struct DuplicateFinder {
-    candidates: HashSet<u64>,
-    first_line: HashMap<String, u64>,
+struct SeenKey {
+    kind: &'static str,
+    normalized: String,
+    shown: String,
 }
 
-impl DuplicateFinder {
-    pub(crate) fn new(candidates: HashSet<u64>) -> Self {
-        DuplicateFinder {
-            candidates,
-            first_line: HashMap::new(),
+/// Collects the real keys of the suspects' lines during another read of the input.
+#[derive(Debug)]
+pub(crate) struct Confirmation {
+    suspects: Vec<Duplicate>,
+    wanted: HashSet<u64>,
+    keys: HashMap<u64, SeenKey>,
+}
+
+impl Confirmation {
+    pub(crate) fn new(suspects: Vec<Duplicate>) -> Self {
+        let wanted = suspects
+            .iter()
+            .flat_map(|d| [d.line, d.first_line])
+            .collect();
+        Confirmation {
+            suspects,
+            wanted,
+            keys: HashMap::new(),
         }
     }
 
-    pub(crate) fn check(&mut self, row: &ParsedRow, sink: &mut ErrorSink) {
-        let Some(key) = &row.key else { return };
-        if !self.candidates.contains(&key_hash(key)) {
-            return;
+    /// Feeds one row of the new read.
+    pub(crate) fn see(&mut self, line: u64, key: Option<&UserKey>) {
+        if let Some(key) = key
+            && self.wanted.contains(&line)
+        {
+            let seen = SeenKey {
+                kind: key.kind(),
+                normalized: normalized(key),
+                shown: key.to_string(),
+            };
+            self.keys.insert(line, seen);
         }
-        match self.first_line.entry(normalized(key)) {
-            Entry::Occupied(first) => sink.report(
-                row.line,
-                Some(key.kind()),
-                format_args!(
-                    "duplicate key {key}: line {} changes the same user; a user may appear only once per file",
-                    first.get()
-                ),
-            ),
-            Entry::Vacant(slot) => {
-                slot.insert(row.line);
-            }
-        }
+    }
+
+    /// The suspects whose keys are really equal, with the key as written on the later line.
+    pub(crate) fn confirmed(self) -> Vec<(Duplicate, &'static str, String)> {
+        let keys = self.keys;
+        self.suspects
+            .into_iter()
+            .filter_map(|d| {
+                let later = keys.get(&d.line)?;
+                let first = keys.get(&d.first_line)?;
+                (later.normalized == first.normalized).then(|| (d, later.kind, later.shown.clone()))
+            })
+            .collect()
     }
 }
 
@@ -135,13 +188,47 @@ mod tests {
     }
 
     #[test]
-    fn only_repeated_hashes_are_candidates() {
-        let mut hashes = KeyHashes::default();
-        for e in ["a@b.co", "c@d.co", "A@B.CO", "e@f.co"] {
-            hashes.push(&UserKey::Email(e.into()));
+    fn suspects_name_the_first_line_and_keep_the_lowest_lines() {
+        let mut lines = KeyLines::default();
+        let email = |s: &str| UserKey::Email(s.into());
+        for (line, e) in [
+            (2, "a@b.co"),
+            (3, "c@d.co"),
+            (4, "A@B.CO"),
+            (5, "e@f.co"),
+            (6, "a@b.co"),
+            (7, "c@d.co"),
+        ] {
+            lines.push(&email(e), line);
         }
-        let repeated = hashes.repeated();
-        assert_eq!(repeated.len(), 1);
-        assert!(repeated.contains(&key_hash(&UserKey::Email("a@b.co".into()))));
+        let suspects = lines.suspects(2);
+        let d = |line, first_line| Duplicate { line, first_line };
+        assert_eq!(
+            suspects,
+            Suspects {
+                listed: vec![d(4, 2), d(6, 2)],
+                unlisted: 1
+            }
+        );
+    }
+
+    #[test]
+    fn only_real_key_equality_is_confirmed() {
+        // A forged "collision": lines 3 and 9 have different keys.
+        let d = |line, first_line| Duplicate { line, first_line };
+        let mut confirmation = Confirmation::new(vec![d(5, 2), d(9, 3)]);
+        for (line, key) in [
+            (2, UserKey::Email("a@b.co".into())),
+            (3, UserKey::ExternalId("X".into())),
+            (4, UserKey::Email("zzz@b.co".into())),
+            (5, UserKey::Email("A@b.co".into())),
+            (9, UserKey::ExternalId("x".into())),
+        ] {
+            confirmation.see(line, Some(&key));
+        }
+        assert_eq!(
+            confirmation.confirmed(),
+            [(d(5, 2), "email", "email:A@b.co".to_string())]
+        );
     }
 }

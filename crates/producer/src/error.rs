@@ -224,6 +224,11 @@ impl ErrorSink {
         });
     }
 
+    /// Counts errors found but deliberately not itemised (they would not be listed anyway).
+    pub(crate) fn count_unlisted(&mut self, errors: u64) {
+        self.omitted += errors;
+    }
+
     pub(crate) fn is_empty(&self) -> bool {
         self.kept.is_empty() && self.omitted == 0
     }

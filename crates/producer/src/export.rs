@@ -42,9 +42,21 @@ pub struct ExportEntry {
 }
 
 impl ExportEntry {
-    /// Builds an entry from a queued item (the JSON of a [`UserChange`]).
+    /// Builds an entry from a queued item (the JSON text of a [`UserChange`]).
     pub fn from_item_json(item: &str, error: impl Into<String>) -> Result<Self, ExportError> {
         let change = serde_json::from_str(item).map_err(ExportError::BadItem)?;
+        Ok(ExportEntry {
+            change,
+            error: error.into(),
+        })
+    }
+
+    /// Builds an entry from a queued item already parsed (a dead letter's `item`).
+    pub fn from_item(
+        item: serde_json::Value,
+        error: impl Into<String>,
+    ) -> Result<Self, ExportError> {
+        let change = serde_json::from_value(item).map_err(ExportError::BadItem)?;
         Ok(ExportEntry {
             change,
             error: error.into(),

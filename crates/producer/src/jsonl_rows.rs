@@ -15,6 +15,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use crate::columns::{self, Role};
+use crate::csv_rows::{UTF16_REASON, is_utf16_bom};
 use crate::error::ErrorSink;
 use crate::rules::{self, Cells, ParsedRow};
 
@@ -64,6 +65,15 @@ impl<R: BufRead> JsonlRows<R> {
                 LineRead::Line => {
                     let mut text: &[u8] = &self.buf;
                     if line == 1 {
+                        if is_utf16_bom(text) {
+                            sink.report(line, None, format_args!("{UTF16_REASON}"));
+                            self.done = true;
+                            return Ok(Some(ParsedRow {
+                                line,
+                                key: None,
+                                set: None,
+                            }));
+                        }
                         text = text.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(text);
                     }
                     if text.trim_ascii().is_empty() {

@@ -8,7 +8,7 @@
 //! - [`export`] writes dead-lettered changes back in the input format, to fix and enqueue again.
 //!
 //! Memory stays flat however large the input: rows are read one at a time into reused buffers
-//! and only an 8-byte hash per row is kept (to refuse duplicate keys). Standard input is spooled
+//! and only 16 bytes per row are kept (a key hash and the line, to refuse duplicate keys). Standard input is spooled
 //! to an anonymous temporary file during the first pass so it can be read twice. See
 //! `docs/decisions/0050-input-validation-two-pass.md` for the why.
 //!

@@ -4,14 +4,14 @@
 //! only counters and key hashes; a stream is spooled on the way. Pass 2 ([`second_pass`]) runs
 //! only on a clean input: it reads the input again and serialises each change straight into the
 //! current chunk's buffer, handing finished chunks on. Both are blocking and hold one record and
-//! one chunk at a time, so memory does not grow with the input (bar the 8-byte key hashes).
+//! one chunk at a time, so memory does not grow with the input (bar 16 bytes a row: key hash and line).
 
 use std::io::{self, BufReader, Cursor, Read};
 use std::path::{Path, PathBuf};
 
 use crate::csv_rows::CsvRows;
-use crate::duplicates::{DuplicateFinder, KeyHashes};
-use crate::error::{ErrorSink, ProducerError};
+use crate::duplicates::{Confirmation, Duplicate, KeyLines};
+use crate::error::{ErrorSink, MAX_LISTED_ERRORS, ProducerError};
 use crate::format::{self, Format, Sniffed};
 use crate::jsonl_rows::JsonlRows;
 use crate::rules::ParsedRow;
@@ -144,12 +144,12 @@ pub(crate) fn first_pass(
     };
 
     let mut rows = Rows::open(reader, format, &mut sink).map_err(|e| read_error(&name, e))?;
-    let mut hashes = KeyHashes::default();
+    let mut key_lines = KeyLines::default();
     let mut items = 0u64;
     let mut without_changes = 0u64;
     while let Some(row) = rows.next_row(&mut sink).map_err(|e| read_error(&name, e))? {
         if let Some(key) = &row.key {
-            hashes.push(key);
+            key_lines.push(key, row.line);
         }
         if let Some(set) = &row.set {
             items += 1;
@@ -163,9 +163,10 @@ pub(crate) fn first_pass(
 
     // After a fatal stop the listing already says the file is broken; the spool is incomplete.
     if !stopped {
-        let repeated = hashes.repeated();
-        if !repeated.is_empty() {
-            report_duplicates(&reopen, &name, format, repeated, &mut sink)?;
+        let suspects = key_lines.suspects(MAX_LISTED_ERRORS);
+        if !suspects.listed.is_empty() {
+            report_duplicates(&reopen, &name, format, suspects.listed, &mut sink)?;
+            sink.count_unlisted(suspects.unlisted);
         }
     }
     if items == 0 && sink.is_empty() {
@@ -198,21 +199,31 @@ fn invalid(sink: ErrorSink) -> ProducerError {
     }
 }
 
-/// Reads the input once more to name the lines of repeated keys.
+/// Reads the input once more to confirm the listed duplicates on their real keys.
 fn report_duplicates(
     reopen: &Reopen,
     name: &str,
     format: Format,
-    candidates: std::collections::HashSet<u64>,
+    suspects: Vec<Duplicate>,
     sink: &mut ErrorSink,
 ) -> Result<(), ProducerError> {
     let input = reopen.open().map_err(|e| read_error(name, e))?;
     // Row errors were reported by the first read already.
     let mut known = ErrorSink::new(name);
     let mut rows = Rows::open(input, format, &mut known).map_err(|e| read_error(name, e))?;
-    let mut finder = DuplicateFinder::new(candidates);
+    let mut confirmation = Confirmation::new(suspects);
     while let Some(row) = rows.next_row(&mut known).map_err(|e| read_error(name, e))? {
-        finder.check(&row, sink);
+        confirmation.see(row.line, row.key.as_ref());
+    }
+    for (duplicate, kind, key) in confirmation.confirmed() {
+        sink.report(
+            duplicate.line,
+            Some(kind),
+            format_args!(
+                "duplicate key {key}: line {} changes the same user; a user may appear only once per file",
+                duplicate.first_line
+            ),
+        );
     }
     Ok(())
 }
@@ -287,4 +298,67 @@ pub(crate) fn second_pass(
         written.chunks += 1;
     }
     Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+
+    fn collect(
+        first: &FirstPass,
+        chunk_size: usize,
+    ) -> Result<Vec<(usize, String)>, ProducerError> {
+        let mut chunks = Vec::new();
+        second_pass(first, chunk_size, |n, payload| {
+            chunks.push((n, String::from_utf8(payload).unwrap()));
+            true
+        })?;
+        Ok(chunks)
+    }
+
+    #[test]
+    fn chunks_are_json_arrays_of_items_with_their_lines() {
+        let input = InputSource::reader(
+            "x.csv",
+            &b"email,title\na@b.co,T\n\nc@d.co,\ne@f.co,U\n"[..],
+        );
+        let first = first_pass(input, &EnqueueOptions::default()).unwrap();
+        assert_eq!(
+            collect(&first, 2).unwrap(),
+            [
+                (2, r#"[{"line":2,"key":"email:a@b.co","title":"T"},{"line":4,"key":"email:c@d.co"}]"#.to_string()),
+                (1, r#"[{"line":5,"key":"email:e@f.co","title":"U"}]"#.to_string()),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_file_changed_between_the_passes_is_not_enqueued() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.csv");
+        std::fs::write(&path, "email,state\na@b.co,active\nc@d.co,inactive\n").unwrap();
+        let first =
+            first_pass(InputSource::Path(path.clone()), &EnqueueOptions::default()).unwrap();
+
+        std::fs::write(&path, "email,state\na@b.co,active\nc@d.co,gone\n").unwrap();
+        let err = collect(&first, 50).unwrap_err();
+        assert!(matches!(err, ProducerError::InputChanged { .. }), "{err:?}");
+        assert!(
+            err.to_string()
+                .contains(":3: column state: \"gone\" is not a state"),
+            "{err}"
+        );
+
+        std::fs::write(&path, "email,state\na@b.co,active\n").unwrap();
+        let err = collect(&first, 50).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "{} changed while it was being enqueued (1 valid rows now, 2 when validated); nothing was enqueued, run again",
+                path.display()
+            )
+        );
+    }
 }

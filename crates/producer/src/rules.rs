@@ -4,6 +4,8 @@
 //! and returns the [`UserChange`], or reports every problem of the row and returns `None`.
 //!
 //! The rules, as documented for users:
+//! - Every cell is trimmed of surrounding whitespace; an empty cell (or JSON `null`) leaves its
+//!   field unchanged. Values are otherwise kept as written (no case folding).
 //! - Key: the first non-empty of `id`, `external_id`, `email`. A row without any is an error.
 //!   When the key is `id` or `external_id`, a non-empty `email` is a new email to set; `new_email`
 //!   sets a new email whatever the key (both at once is an error).

@@ -596,3 +596,52 @@ fn line_numbers_with_crlf_and_cr_endings() {
     let cr = "email,state\ra@example.com,x\r\rb@example.com,y\r";
     assert_eq!(csv_errors(cr), [state(2, "x"), state(4, "y")]);
 }
+
+#[test]
+fn a_file_repeated_twice_lists_the_first_duplicates_and_counts_the_rest() {
+    let mut text = String::from("email\n");
+    for _ in 0..2 {
+        for i in 0..1500 {
+            text.push_str(&format!("u{i}@example.com\n"));
+        }
+    }
+    let Err(ProducerError::Invalid(invalid)) = run("f.csv", &text, None) else {
+        panic!("expected invalid input")
+    };
+    assert_eq!(
+        (invalid.errors().len(), invalid.omitted()),
+        (MAX_LISTED_ERRORS, 500)
+    );
+    assert_eq!(
+        invalid.errors()[0].to_string(),
+        "f.csv:1502: column email: duplicate key email:u0@example.com: line 2 changes the same user; a user may appear only once per file"
+    );
+    assert_eq!(invalid.errors()[MAX_LISTED_ERRORS - 1].line(), 2501);
+}
+
+#[test]
+fn utf16_files_are_refused_with_a_hint() {
+    let utf16: Vec<u8> = [0xFF, 0xFE]
+        .into_iter()
+        .chain(
+            "email\r\na@example.com\r\n"
+                .encode_utf16()
+                .flat_map(u16::to_le_bytes),
+        )
+        .collect();
+    for format in [Format::Csv, Format::Jsonl] {
+        let options = EnqueueOptions {
+            format: Some(format),
+            ..EnqueueOptions::default()
+        };
+        let result = validate(
+            InputSource::reader("f", std::io::Cursor::new(utf16.clone())),
+            &options,
+        );
+        assert_eq!(
+            errors_of(result),
+            [r#"f:1: the file is UTF-16 encoded; save it as UTF-8 (in Excel: "CSV UTF-8")"#],
+            "{format}"
+        );
+    }
+}
