@@ -38,7 +38,7 @@ pub struct MockArgs {
     /// Address to listen on; port 0 picks a free one (see --ready-file).
     #[arg(long, default_value = DEFAULT_ADDR)]
     pub addr: String,
-    /// Number of seeded users (ids 00000000-0000-4000-8000-<12-digit n>, emails user<n>@example.com).
+    /// Number of seeded users N (user i: id 00000000-0000-4000-8000-iiiiiiiiiiii, email useri@example.com).
     #[arg(long, default_value_t = 1000)]
     pub users: usize,
     /// Requests allowed per window per OAuth client; 0 = unlimited.
@@ -50,13 +50,14 @@ pub struct MockArgs {
     /// OAuth client id accepted by POST /oauth/token.
     #[arg(long, default_value = DEFAULT_CLIENT_ID)]
     pub client_id: String,
-    /// OAuth client secret accepted by POST /oauth/token [default: gcbulk-demo-secret].
+    /// OAuth client secret accepted by POST /oauth/token (default: the demo secret named in the contract;
+    /// never printed, not even here).
     #[arg(long, hide_default_value = true, default_value = crate::config::DEFAULT_CLIENT_SECRET)]
-    pub client_secret: String,
+    pub client_secret: SecretString,
     /// Lifetime of issued access tokens, in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 86_400)]
     pub token_ttl: u64,
-    /// Authority of the seeded external ids (ext-<n>).
+    /// Authority of the seeded external ids (user i: ext-i).
     #[arg(long, default_value = DEFAULT_EXTERNAL_ID_AUTHORITY)]
     pub external_id_authority: String,
     /// Seed of the generated names, titles, skills and fault dice.
@@ -115,7 +116,7 @@ impl MockArgs {
             rate_limit: self.rate_limit,
             window,
             client_id: self.client_id.clone(),
-            client_secret: SecretString::from(self.client_secret.clone()),
+            client_secret: self.client_secret.clone(),
             token_ttl: Duration::from_secs(self.token_ttl),
             external_id_authority: self.external_id_authority.clone(),
             faults,

@@ -5,13 +5,34 @@
 //! benchmarks. What it reproduces and where it deliberately differs is recorded in
 //! `docs/decisions/0020-mock-genesys-look-alike.md`.
 //!
+//! Served on one address (`GENESYS_API_URL` and `GENESYS_LOGIN_URL` may both point at it):
+//! `POST /oauth/token`; under `/api/v2`: `GET /users/{userId}`, `GET /users` (`id`, `pageSize`, `pageNumber`,
+//! `state`, `expand`), `PATCH /users/{userId}`, `POST /users/search`,
+//! `GET /users/externalid/{authorityName}/{externalKey}`, `PATCH /users/bulk`,
+//! `GET /users/{userId}/routingskills`, `PATCH`/`PUT /users/{userId}/routingskills/bulk`,
+//! `GET /users/{userId}/routinglanguages`, `PATCH /users/{userId}/routinglanguages/bulk`,
+//! `GET /routing/skills` and `GET /routing/languages` (`name` = starts with, `id`, paging).
+//!
 //! - Seeded organisation: [`seed`] (ids, emails and external ids derivable from a user's number).
 //! - Budget: fixed windows per OAuth client, `inin-ratelimit-*` headers, 429 `too.many.requests` with
 //!   `Retry-After`.
 //! - Faults changeable at runtime: [`Faults`] (5xx, dropped connections, latency, forced 429s, version
 //!   conflicts, users that refuse writes).
-//! - Observation: [`Stats`] and the `/__mock/` admin routes (listed in the `admin` module docs, and in
-//!   [`MockHandle`]'s methods).
+//! - Observation: [`Stats`] and the `/__mock/` admin routes below (also [`MockHandle`]'s methods).
+//!
+//! Admin routes (no authentication, no budget, not counted; errors are `{"error": "…"}`):
+//!
+//! | route | what |
+//! |---|---|
+//! | `GET /__mock/users` | every user's current state: User JSON with `skills`, `languages`, `externalIds` |
+//! | `GET /__mock/users/{id}` | one user (404 if unknown) |
+//! | `POST /__mock/users/{id}/bump` | raise its version as a concurrent edit would → `{"id", "version"}` |
+//! | `GET /__mock/stats` | [`Stats`] as JSON |
+//! | `POST /__mock/stats/reset` | start the counters (and the timeline clock) over |
+//! | `GET`/`POST /__mock/faults` | [`Faults`] as JSON; POST replaces them (a forced-429 period starts now) |
+//! | `GET`/`POST /__mock/limit` | `{"rate_limit": N, "window_secs": S}`; 0 = unlimited; fresh windows |
+//! | `POST /__mock/tokens/revoke` | invalidate every issued token |
+//! | `GET /__mock/config` | `{"users", "seed", "client_id", "external_id_authority", "token_ttl_secs"}` |
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]

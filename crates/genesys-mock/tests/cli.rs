@@ -31,6 +31,14 @@ fn the_defaults_are_the_contracts() {
     assert_eq!(config.token_ttl, Duration::from_secs(86_400));
     // The secret never shows in Debug output.
     assert!(!format!("{config:?}").contains(genesys_mock::DEFAULT_CLIENT_SECRET));
+    assert!(!format!("{:?}", args(&["--client-secret", "s3cr3t-value"])).contains("s3cr3t-value"));
+    let help = <Cli as clap::CommandFactory>::command()
+        .render_long_help()
+        .to_string();
+    assert!(
+        help.contains("--ready-file") && !help.contains(genesys_mock::DEFAULT_CLIENT_SECRET),
+        "{help}"
+    );
     assert!(args(&["--error-rate", "1.5"]).config().is_err());
     assert!(args(&["--window", "0"]).config().is_err());
 }
