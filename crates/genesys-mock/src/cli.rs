@@ -29,6 +29,9 @@ use crate::config::{
 use crate::error::MockError;
 use crate::server;
 
+/// How long [`run`] waits for in-flight requests after a shutdown signal.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
 /// Default listening address of `gcbulk mock-genesys`.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8085";
 
@@ -152,7 +155,12 @@ pub async fn run_until(
     }
     eprintln!("mock-genesys listening on http://{addr}");
     shutdown.await;
-    handle.shutdown().await
+    // In-flight requests get a moment to finish; a client that keeps a request open longer must not keep
+    // the process alive (its connection closes when the process exits).
+    match tokio::time::timeout(SHUTDOWN_GRACE, handle.shutdown()).await {
+        Ok(result) => result,
+        Err(_) => Ok(()),
+    }
 }
 
 /// Writes the address atomically (temporary file, then rename) so a poller never reads half of it.
