@@ -55,6 +55,9 @@ use crate::error::{FleetError, Result};
 use crate::keys::Keys;
 use crate::observation::Observation;
 
+/// A sleep on a reservation at least this long is followed by a fresh look at the fleet's cooldown.
+const RECHECK_AFTER_SLEEP: Duration = Duration::from_millis(20);
+
 /// Longest cooldown accepted; longer ones are clamped (Retry-After of days means a daily quota,
 /// which an operator handles, not a sleeping worker).
 const MAX_COOLDOWN: Duration = Duration::from_secs(30 * 24 * 3600);
@@ -263,10 +266,20 @@ impl RequestBudget {
             Acquire::CoolingDown { until } => Ok(Turn::CoolingDown { until }),
             Acquire::Wait(wait) => {
                 tokio::time::sleep(wait).await;
-                match self.blocked_until(client) {
-                    Some(until) => Ok(Turn::CoolingDown { until }),
-                    None => Ok(Turn::Go),
+                if let Some(until) = self.blocked_until(client) {
+                    return Ok(Turn::CoolingDown { until });
                 }
+                // Another process may have met a 429 while this one slept on its reservation. After a long
+                // sleep, ask the fleet once more (one round trip) rather than send into its cooldown; after
+                // a short one the request would have been in flight anyway.
+                if wait >= RECHECK_AFTER_SLEEP
+                    && let Some(left) = self.cooldown(client).await?
+                {
+                    return Ok(Turn::CoolingDown {
+                        until: Instant::now() + left,
+                    });
+                }
+                Ok(Turn::Go)
             }
         }
     }

@@ -200,16 +200,15 @@ pub enum DlqCommand {
 
 /// Which dead-letter entries a `requeue` or `purge` acts on.
 #[derive(Debug, Args)]
-#[group(required = true, multiple = false, id = "which")]
 pub struct DlqSelectionArgs {
-    /// Entry ids.
-    #[arg(group = "which")]
+    /// Entry ids (as `gcbulk dlq list` shows them).
+    #[arg(required_unless_present = "all", conflicts_with = "all")]
     pub ids: Vec<String>,
     /// Every entry (of `--batch` when given).
-    #[arg(long, group = "which")]
+    #[arg(long)]
     pub all: bool,
-    /// Only this batch (with `--all`).
-    #[arg(long, requires = "all")]
+    /// Only entries of this batch.
+    #[arg(long)]
     pub batch: Option<String>,
 }
 
@@ -229,5 +228,7 @@ mod tests {
         assert!(Cli::try_parse_from(["gcbulk", "dlq", "requeue", "--all"]).is_ok());
         assert!(Cli::try_parse_from(["gcbulk", "dlq", "requeue", "a", "b"]).is_ok());
         assert!(Cli::try_parse_from(["gcbulk", "dlq", "requeue", "a", "--all"]).is_err());
+        assert!(Cli::try_parse_from(["gcbulk", "dlq", "purge", "--all", "--batch", "b"]).is_ok());
+        assert!(Cli::try_parse_from(["gcbulk", "dlq", "purge", "a", "--batch", "b"]).is_ok());
     }
 }

@@ -38,6 +38,7 @@ pub(crate) fn routes() -> Router<Arc<App>> {
         .route("/stats/reset", post(reset_stats))
         .route("/faults", get(faults).post(set_faults))
         .route("/limit", get(limit).post(set_limit))
+        .route("/tokens", get(tokens))
         .route("/tokens/revoke", post(revoke))
         .route("/config", get(config))
 }
@@ -130,6 +131,12 @@ async fn set_limit(State(app): State<Arc<App>>, body: Bytes) -> Response {
         Ok(()) => Json(limit).into_response(),
         Err(err) => error(StatusCode::BAD_REQUEST, err.to_string()),
     }
+}
+
+/// The tokens this server issued: a look-alike's tokens protect nothing, and tests need them to prove that no
+/// token leaks into logs or Redis.
+async fn tokens(State(app): State<Arc<App>>) -> Response {
+    Json(app.tokens().issued()).into_response()
 }
 
 async fn revoke(State(app): State<Arc<App>>) -> Response {

@@ -31,6 +31,7 @@
 //! | `POST /__mock/stats/reset` | start the counters (and the timeline clock) over |
 //! | `GET`/`POST /__mock/faults` | [`Faults`] as JSON; POST replaces them (a forced-429 period starts now) |
 //! | `GET`/`POST /__mock/limit` | `{"rate_limit": N, "window_secs": S}`; 0 = unlimited; fresh windows |
+//! | `GET /__mock/tokens` | every token issued (for leak checks in tests) |
 //! | `POST /__mock/tokens/revoke` | invalidate every issued token |
 //! | `GET /__mock/config` | `{"users", "seed", "client_id", "external_id_authority", "token_ttl_secs"}` |
 //!

@@ -59,6 +59,11 @@ impl Tokens {
         }
     }
 
+    /// Every token issued and not yet pruned, for leak checks in tests (`GET /__mock/tokens`).
+    pub fn issued(&self) -> Vec<String> {
+        self.issued.keys().cloned().collect()
+    }
+
     /// Forgets every token (clients must fetch new ones).
     pub fn revoke_all(&mut self) {
         self.issued.clear();

@@ -1,4 +1,4 @@
-//! Names of every Redis key the queue writes (see `KEYS.md` for who writes which).
+//! Names of every Redis key the queue writes (see the key layout in ARCHITECTURE.md for who writes which).
 //!
 //! All keys of a namespace share the hash tag `{<ns>}`, so every script touches a single Redis
 //! Cluster slot. Batch ids are restricted to `[A-Za-z0-9._-]` so they can never break out of it.

@@ -13,7 +13,7 @@
 //! | `status` | per-batch numbers; is anything left to do | [`Queue::batch_status`], [`Queue::list_batches`], [`Queue::is_idle`] |
 //! | `dlq` | dead letters | [`Queue::dlq_list`], [`Queue::dlq_get`], [`Queue::dlq_requeue`], [`Queue::dlq_purge`] |
 //!
-//! Redis keys and who writes them: `crates/queue/KEYS.md`. Design decisions: `docs/decisions/0030`
+//! Redis keys and who writes them: ARCHITECTURE.md ("Redis key layout"). Design decisions: `docs/decisions/0030`
 //! to `0032`.
 //!
 //! # Example: enqueue a batch, process it, read its status

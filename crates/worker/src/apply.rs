@@ -317,7 +317,11 @@ impl ChunkApplier {
         // An id the bulk read did not return is asked for alone: the API's own 404 (code, message, correlation
         // id) is the reason an operator needs in the dead-letter entry. Only failing rows pay this request.
         let mut id_failures: HashMap<String, ErrorInfo> = HashMap::new();
-        let unreturned: Vec<String> = ids.iter().filter(|id| !by_id.contains_key(*id)).cloned().collect();
+        let unreturned: Vec<String> = ids
+            .iter()
+            .filter(|id| !by_id.contains_key(*id))
+            .cloned()
+            .collect();
         for id in &unreturned {
             match self.client.get_user(id).await {
                 Ok(user) => {

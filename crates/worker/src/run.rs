@@ -91,9 +91,12 @@ pub async fn run(
     preflight(&client).await?;
 
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    // Set when the worker stops taking jobs: `/readyz` then answers 503 so a rollout stops counting on it.
+    let (stopping_tx, stopping_rx) = watch::channel(false);
+    let draining_rx = stopping_rx.clone();
     if let Some(addr) = settings.metrics_addr {
         let handle = metrics::install();
-        let ready = readiness(queue.clone(), client.clone());
+        let ready = readiness(queue.clone(), client.clone(), draining_rx.clone());
         let mut rx = shutdown_rx.clone();
         let bound = health::serve(addr, handle, ready, async move {
             let _ = rx.wait_for(|stopped| *stopped).await;
@@ -103,19 +106,21 @@ pub async fn run(
         tracing::info!(%bound, "serving /metrics, /healthz and /readyz");
     }
 
+    let backend = queue.backend();
+    let held = backend.handle();
     let applier = Arc::new(ChunkApplier::new(
         client,
         queue.clone(),
         settings.external_id_authority.clone(),
     ));
     let worker = WorkerBuilder::new(format!("gcbulk-{}", queue.config().consumer))
-        .backend(queue.backend())
+        .backend(backend)
         .data(applier)
         .concurrency(settings.concurrency)
         .build(handle_chunk);
 
     // The worker stops taking jobs when `stopping` resolves: on the signal, or once the queue is idle.
-    let (stopping_tx, mut stopping_rx) = watch::channel(false);
+    let mut stopping_rx = stopping_rx;
     let idle_watch = settings
         .exit_when_idle
         .then(|| tokio::spawn(wait_until_idle(queue.clone(), stopping_tx.clone())));
@@ -145,8 +150,11 @@ pub async fn run(
             let _ = stopping_rx.wait_for(|stopping| *stopping).await;
             tokio::time::sleep(settings.shutdown_grace).await;
         } => {
-            tracing::warn!(grace_secs = settings.shutdown_grace.as_secs(),
-                "chunks still running after the grace period; leaving them to be reclaimed by other workers");
+            // Handing the chunks back now (no attempt counted) lets another worker start them at once instead of
+            // after the claim idle timeout; outcomes are recorded once, so a handler finishing meanwhile is harmless.
+            let handed_back = held.hand_back_all().await;
+            tracing::warn!(grace_secs = settings.shutdown_grace.as_secs(), handed_back,
+                "chunks still running after the grace period were handed back to the queue");
             Ok(())
         }
     };
@@ -184,11 +192,19 @@ async fn preflight(client: &GenesysClient) -> Result<(), WorkerError> {
     }
 }
 
-fn readiness(queue: Queue, client: GenesysClient) -> health::ReadinessCheck {
+fn readiness(
+    queue: Queue,
+    client: GenesysClient,
+    draining: watch::Receiver<bool>,
+) -> health::ReadinessCheck {
     Arc::new(move || {
         let queue = queue.clone();
         let client = client.clone();
+        let draining = *draining.borrow();
         Box::pin(async move {
+            if draining {
+                return Err("draining: taking no new jobs".to_string());
+            }
             queue.is_idle().await.map_err(|e| format!("redis: {e}"))?;
             client
                 .access_token()

@@ -104,10 +104,21 @@ pub async fn run(global: &GlobalArgs, args: DlqArgs) -> CommandResult {
 
 fn selection_of(args: DlqSelectionArgs) -> DlqSelection {
     if args.all {
-        DlqSelection::All { batch: args.batch }
-    } else {
-        DlqSelection::Ids(args.ids)
+        return DlqSelection::All { batch: args.batch };
     }
+    // Entry ids are `<batch>:<line>`; with `--batch`, ids of other batches are left alone.
+    let ids = match &args.batch {
+        Some(batch) => args
+            .ids
+            .into_iter()
+            .filter(|id| {
+                id.strip_prefix(batch.as_str())
+                    .is_some_and(|rest| rest.starts_with(':'))
+            })
+            .collect(),
+        None => args.ids,
+    };
+    DlqSelection::Ids(ids)
 }
 
 fn to_json(entry: &DeadLetter) -> Result<String, Failure> {
