@@ -101,9 +101,10 @@ pub struct EnqueueArgs {
 /// Where the Genesys Cloud API is and who we are to it.
 #[derive(Debug, Args)]
 pub struct GenesysArgs {
-    /// Region domain (`mypurecloud.com`, `mypurecloud.ie`, `usw2.pure.cloud`, …).
-    #[arg(long, env = "GENESYS_REGION", default_value = "mypurecloud.com")]
-    pub region: String,
+    /// Region domain (`mypurecloud.com`, `mypurecloud.ie`, `usw2.pure.cloud`, …); `GENESYS_ENV` is read too.
+    /// [default: mypurecloud.com]
+    #[arg(long, env = "GENESYS_REGION")]
+    pub region: Option<String>,
     /// Full API base URL; points the worker at a look-alike server.
     #[arg(long, env = "GENESYS_API_URL")]
     pub api_url: Option<String>,

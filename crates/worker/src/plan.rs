@@ -92,24 +92,23 @@ fn to_api_state(state: WantedState) -> UserState {
 
 /// The complete new `addresses` list when the work phone or extension must change, else `None`.
 ///
-/// Whether the API merges or replaces `addresses` is unconfirmed, so the whole list is sent: every other entry
-/// is kept as it is, and the work phone (an entry with `address`) and work extension (an entry with `extension`)
-/// are replaced in place or appended.
+/// Whether the API merges or replaces `addresses` is unconfirmed, so the whole list is sent with every other
+/// entry kept as it is. A `Contact` holds an `address` *or* an `extension` ("mutually exclusive"), and a user has
+/// one entry per media type and type, so the work phone is the `PHONE`/`WORK` entry's `address`, and the
+/// extension goes to `PHONE`/`WORK` when that entry holds no number, else to `PHONE`/`WORK2`
+/// (docs/decisions/0003-diff-before-write.md).
 fn plan_addresses(wanted: &FieldChanges, user: &User) -> Option<Vec<Contact>> {
     let current = user.addresses.clone().unwrap_or_default();
-    let is_work_phone = |c: &Contact| c.is(Contact::PHONE, Contact::WORK) && c.address.is_some();
-    let is_work_extension =
-        |c: &Contact| c.is(Contact::PHONE, Contact::WORK) && c.extension.is_some();
-
     let phone_differs = wanted.phone_work.as_deref().is_some_and(|want| {
-        !current
-            .iter()
-            .any(|c| is_work_phone(c) && same_number(c.address.as_deref().unwrap_or(""), want))
+        !current.iter().any(|c| {
+            c.is(Contact::PHONE, Contact::WORK)
+                && same_number(c.address.as_deref().unwrap_or(""), want)
+        })
     });
     let extension_differs = wanted.extension.as_deref().is_some_and(|want| {
         !current
             .iter()
-            .any(|c| is_work_extension(c) && c.extension.as_deref() == Some(want))
+            .any(|c| is_phone(c) && c.extension.as_deref() == Some(want))
     });
     if !phone_differs && !extension_differs {
         return None;
@@ -118,18 +117,36 @@ fn plan_addresses(wanted: &FieldChanges, user: &User) -> Option<Vec<Contact>> {
     if phone_differs && let Some(number) = &wanted.phone_work {
         replace_or_push(
             &mut next,
-            is_work_phone,
+            |c| c.is(Contact::PHONE, Contact::WORK),
             Contact::work_phone(number.clone()),
         );
     }
     if extension_differs && let Some(extension) = &wanted.extension {
-        replace_or_push(
-            &mut next,
-            is_work_extension,
-            Contact::work_extension(extension.clone()),
-        );
+        let work_holds_number = next
+            .iter()
+            .any(|c| c.is(Contact::PHONE, Contact::WORK) && c.address.is_some());
+        let slot = if work_holds_number {
+            WORK2
+        } else {
+            Contact::WORK
+        };
+        let entry = Contact {
+            contact_type: Some(slot.to_owned()),
+            ..Contact::work_extension(extension.clone())
+        };
+        replace_or_push(&mut next, |c| c.is(Contact::PHONE, slot), entry);
     }
     Some(next)
+}
+
+/// The second work number's `type`, where an extension goes when the work number is taken.
+const WORK2: &str = "WORK2";
+
+fn is_phone(contact: &Contact) -> bool {
+    contact
+        .media_type
+        .as_deref()
+        .is_some_and(|m| m.eq_ignore_ascii_case(Contact::PHONE))
 }
 
 fn replace_or_push(list: &mut Vec<Contact>, matches: impl Fn(&Contact) -> bool, entry: Contact) {
@@ -168,7 +185,7 @@ mod tests {
             "manager": { "id": "m1" },
             "addresses": [
                 { "mediaType": "PHONE", "type": "WORK", "address": "+13175550123" },
-                { "mediaType": "PHONE", "type": "WORK", "extension": "100" },
+                { "mediaType": "PHONE", "type": "WORK2", "extension": "100" },
                 { "mediaType": "SMS", "type": "MOBILE", "address": "+13175559999" }
             ]
         }))
@@ -250,6 +267,26 @@ mod tests {
             .addresses
             .unwrap();
         assert_eq!(addresses, vec![Contact::work_extension("4711")]);
+    }
+
+    #[test]
+    fn an_extension_beside_a_work_number_goes_to_the_second_work_slot() {
+        let mut user = user();
+        user.addresses = Some(vec![Contact::work_phone("+13175550123")]);
+        let wanted = FieldChanges {
+            extension: Some("4711".into()),
+            ..Default::default()
+        };
+        let addresses = plan(&wanted, &user, None)
+            .profile
+            .unwrap()
+            .addresses
+            .unwrap();
+        assert_eq!(addresses.len(), 2);
+        assert_eq!(addresses[0], Contact::work_phone("+13175550123"));
+        assert_eq!(addresses[1].contact_type.as_deref(), Some("WORK2"));
+        assert_eq!(addresses[1].extension.as_deref(), Some("4711"));
+        assert_eq!(addresses[1].address, None);
     }
 
     #[test]

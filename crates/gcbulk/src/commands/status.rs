@@ -78,8 +78,13 @@ fn print_table(batches: &[BatchStatus]) {
     }
 }
 
-/// Redraws one progress bar per batch until every watched batch is done.
+/// Redraws one progress bar per batch until every watched batch is done. When stdout is not a terminal (a CI
+/// log, a pipe), a progress bar would print nothing, so one plain line is printed per change instead.
 async fn watch(queue: &Queue, batch: Option<&str>) -> CommandResult {
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() {
+        return watch_plain(queue, batch).await;
+    }
     let display = MultiProgress::new();
     let style = ProgressStyle::with_template(
         "{prefix:<26} [{bar:30.cyan/blue}] {pos}/{len} {percent:>3}% {per_sec:>10} eta {eta:<5} {msg}",
@@ -121,4 +126,39 @@ async fn watch(queue: &Queue, batch: Option<&str>) -> CommandResult {
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     Ok(())
+}
+
+async fn watch_plain(queue: &Queue, batch: Option<&str>) -> CommandResult {
+    let mut last: Vec<String> = Vec::new();
+    loop {
+        let batches = fetch(queue, batch).await?;
+        let lines: Vec<String> = batches
+            .iter()
+            .map(|s| {
+                format!(
+                    "{}  {}/{} finished  updated {} unchanged {} dead {} | pending {} in flight {} retrying {}{}",
+                    s.batch,
+                    s.updated + s.unchanged + s.dead,
+                    s.total,
+                    s.updated,
+                    s.unchanged,
+                    s.dead,
+                    s.pending,
+                    s.in_flight,
+                    s.retrying,
+                    if s.done { "  done" } else { "" }
+                )
+            })
+            .collect();
+        if lines != last {
+            for line in &lines {
+                println!("{line}");
+            }
+            last = lines;
+        }
+        if !batches.is_empty() && batches.iter().all(|s| s.done) {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
 }

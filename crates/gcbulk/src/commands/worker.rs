@@ -63,8 +63,19 @@ fn client_config(
     secret: SecretString,
 ) -> Result<ClientConfig, Failure> {
     let config_failure = |e: genesys::ConfigError| Failure::new(Code::Config, e.to_string());
-    let mut config = ClientConfig::for_region(&args.genesys.region, client_id, secret)
-        .map_err(config_failure)?;
+    // `GENESYS_ENV` is the name Genesys' own SDK examples use for the same setting.
+    let region = args
+        .genesys
+        .region
+        .clone()
+        .or_else(|| {
+            std::env::var("GENESYS_ENV")
+                .ok()
+                .filter(|v| !v.trim().is_empty())
+        })
+        .unwrap_or_else(|| genesys::DEFAULT_REGION.to_string());
+    let mut config =
+        ClientConfig::for_region(&region, client_id, secret).map_err(config_failure)?;
     if let Some(api) = &args.genesys.api_url {
         config.api_url = genesys::config::parse_base_url("API", api).map_err(config_failure)?;
     }
