@@ -45,7 +45,7 @@ class Proc:
     """A child process whose exit status and resource usage (rusage: CPU seconds, peak RSS) are collected."""
 
     def __init__(self, name: str, argv: list[str], env: dict[str, str], log: Path, registry: "Procs",
-                 stdout_path: Path | None = None):
+                 stdout_path: Path | None = None, hwm_every: float = 0.1):
         self.name = name
         self.log_path = log
         self._log = open(log, "wb")
@@ -62,8 +62,25 @@ class Proc:
         self.ended: float | None = None
         self.rusage = None
         self._done = threading.Event()
+        self.hwm_kb = 0
         registry.add(self)
         threading.Thread(target=self._reap, daemon=True).start()
+        threading.Thread(target=self._sample_hwm, args=(hwm_every,), daemon=True).start()
+
+    def _sample_hwm(self, every: float) -> None:
+        # VmHWM is the peak RSS of the process' own memory since its exec. (rusage's ru_maxrss is not usable here:
+        # a child of Python inherits the parent's peak at exec.) It only grows, so the last look before the exit
+        # is the peak, short of growth in the final `every` seconds.
+        status = Path(f"/proc/{self.pid}/status")
+        while self.alive():
+            try:
+                for line in status.read_text().splitlines():
+                    if line.startswith("VmHWM:"):
+                        self.hwm_kb = max(self.hwm_kb, int(line.split()[1]))
+                        break
+            except (OSError, ValueError, IndexError):
+                pass
+            self._done.wait(every)
 
     def _reap(self) -> None:
         _, status, usage = os.wait4(self.pid, 0)
@@ -111,10 +128,8 @@ class Proc:
             return float("nan")
 
     def peak_rss_mb(self) -> float:
-        """Peak resident set size (ru_maxrss is in KiB on Linux), in MB (10^6 bytes)."""
-        if self.rusage is None:
-            return float("nan")
-        return self.rusage.ru_maxrss * 1024 / 1e6
+        """Peak resident set size (VmHWM, sampled), in MB (10^6 bytes)."""
+        return self.hwm_kb * 1024 / 1e6 if self.hwm_kb else float("nan")
 
     def tail(self, lines: int = 15) -> str:
         try:
@@ -144,14 +159,16 @@ class Procs:
             if not p.wait(max(0.0, deadline - time.time())):
                 p.signal(signal.SIGKILL)
                 p.wait(2)
+        if all(not p.alive() for p in self.all):
+            self.pid_file.write_text("")  # every one reaped: nothing for scripts/bench.sh to kill
 
 
 def run_capture(name: str, argv: list[str], env: dict[str, str], work: Path, procs: Procs,
-                timeout: float = 300) -> tuple[Proc, str, float]:
+                timeout: float = 300, hwm_every: float = 0.1) -> tuple[Proc, str, float]:
     """Runs a command to its end (exit 0 required); returns it (rusage inside), its stdout and its wall time."""
     out_path = work / f"{name}.stdout"
     t0 = time.perf_counter()
-    proc = Proc(name, argv, env, work / f"{name}.log", procs, stdout_path=out_path)
+    proc = Proc(name, argv, env, work / f"{name}.log", procs, stdout_path=out_path, hwm_every=hwm_every)
     if not proc.wait(timeout):
         proc.stop()
         raise BenchError(f"{name} did not finish within {timeout:.0f} s")
@@ -159,6 +176,22 @@ def run_capture(name: str, argv: list[str], env: dict[str, str], work: Path, pro
     if proc.exit != 0:
         raise BenchError(f"{name} exited {proc.exit}: {proc.tail()}")
     return proc, out_path.read_text(errors="replace"), wall
+
+
+def gnu_time(argv: list[str], out: Path) -> list[str]:
+    """argv under /usr/bin/time (exact peak RSS and CPU of a short command), when it is installed."""
+    if not os.access("/usr/bin/time", os.X_OK):
+        return argv
+    return ["/usr/bin/time", "-o", str(out), "-f", "%e %U %S %M", *argv]
+
+
+def read_gnu_time(out: Path) -> dict | None:
+    """{cpu_secs, peak_rss_mb} from a gnu_time output file, None when there is none."""
+    try:
+        wall, user, system, max_kb = out.read_text().split()[-4:]
+        return {"cpu_secs": float(user) + float(system), "peak_rss_mb": int(max_kb) * 1024 / 1e6}
+    except (OSError, ValueError):
+        return None
 
 
 def clean_env() -> dict[str, str]:
