@@ -643,3 +643,70 @@ async fn no_secret_or_token_leaks_anywhere() {
         "trace logging was on"
     );
 }
+
+/// Operations: a worker serves `/healthz`, `/readyz` and Prometheus `/metrics`, counts what it did, and exits 0 on
+/// SIGTERM after draining.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_worker_reports_health_and_metrics_and_drains_on_sigterm() {
+    let mock = Mock::start(&["--users", "50", "--rate-limit", "0"])
+        .await
+        .unwrap();
+    let ns = Namespace::new("ops");
+    let users = first_users(&seeded(&mock).await, 20);
+    let dir = tempfile::tempdir().unwrap();
+    let mut csv = String::from("id,title\n");
+    for user in &users {
+        csv.push_str(&format!("{},Observed\n", user["id"].as_str().unwrap()));
+    }
+    let file = write_file(&dir, "c.csv", &csv);
+    let batch = enqueue(&ns, &file, &[]);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut env = ns.env();
+    env.extend(mock.worker_env());
+    let mut worker = Proc::spawn(
+        &["worker", "--rate-limit", "100000", "--metrics-addr", &addr],
+        &env,
+    )
+    .unwrap();
+    wait_for_batch(&ns, &batch, LONG).await.unwrap();
+
+    let get = |path: &str| {
+        let url = format!("http://{addr}{path}");
+        async move {
+            let response = reqwest::get(url).await.unwrap();
+            (response.status().as_u16(), response.text().await.unwrap())
+        }
+    };
+    assert_eq!(get("/healthz").await.0, 200);
+    let (ready, why) = get("/readyz").await;
+    assert_eq!(ready, 200, "{why}");
+    let (status, metrics) = get("/metrics").await;
+    assert_eq!(status, 200);
+    assert!(
+        metrics.contains("gcbulk_items_total{outcome=\"updated\"} 20"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(
+            "gcbulk_api_requests_total{endpoint=\"PATCH /api/v2/users/{userId}\",status=\"200\"} 20"
+        ),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("gcbulk_api_request_duration_seconds_bucket"),
+        "{metrics}"
+    );
+
+    worker.signal("TERM");
+    assert_eq!(
+        worker.wait_for_exit(Duration::from_secs(60)).unwrap(),
+        Some(0),
+        "{}",
+        worker.stderr()
+    );
+}

@@ -82,7 +82,11 @@ impl RequestGate for FleetGate {
             .and_then(|mut started| started.remove(&request.path))
             .map(|t| t.elapsed())
             .unwrap_or_default();
-        metrics::api_request(Some(meta.status), latency);
+        metrics::api_request(
+            format!("{} {}", request.method, request.endpoint),
+            meta.status,
+            latency,
+        );
         let observation = Observation {
             allowed: meta.rate_limit.allowed.and_then(|v| u32::try_from(v).ok()),
             count: meta.rate_limit.count.and_then(|v| u32::try_from(v).ok()),

@@ -8,7 +8,7 @@ use std::time::Duration;
 use metrics::{counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
-/// API requests by HTTP status (`status` label; `error` for no response).
+/// API requests by `endpoint` (method and path template) and HTTP `status`.
 pub const API_REQUESTS: &str = "gcbulk_api_requests_total";
 /// API latency in seconds.
 pub const API_LATENCY: &str = "gcbulk_api_request_duration_seconds";
@@ -56,14 +56,11 @@ pub fn install() -> Option<PrometheusHandle> {
     Some(handle)
 }
 
-/// Records one API response (or failure to get one).
-pub fn api_request(status: Option<u16>, latency: Duration) {
-    let label = status
-        .map(|s| s.to_string())
-        .unwrap_or_else(|| "error".to_string());
-    counter!(API_REQUESTS, "status" => label).increment(1);
+/// Records one API response.
+pub fn api_request(endpoint: String, status: u16, latency: Duration) {
+    counter!(API_REQUESTS, "endpoint" => endpoint, "status" => status.to_string()).increment(1);
     histogram!(API_LATENCY).record(latency.as_secs_f64());
-    if status == Some(429) {
+    if status == 429 {
         counter!(RATE_LIMITED).increment(1);
     }
 }
