@@ -353,6 +353,24 @@ pub async fn wait_for_batch(ns: &Namespace, batch: &str, limit: Duration) -> Res
     }
 }
 
+/// Polls `gcbulk status BATCH --json` until at least `updated` items are updated (the run is under way), for up
+/// to 120 s.
+pub async fn wait_until_updated(ns: &Namespace, batch: &str, updated: u64) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let out = run_gcbulk(&["status", batch, "--json"], &ns.env(), None).unwrap();
+        let status: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+        if status["updated"].as_u64().unwrap_or(0) >= updated {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "batch {batch} made no progress: {status}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// A throwaway `redis-server` on a free port, for tests that restart Redis under running workers.
 pub struct OwnRedis {
     /// Its port.

@@ -250,21 +250,7 @@ async fn a_sigkilled_worker_loses_nothing() {
     )
     .unwrap();
     // Let the victim take work, then kill it without warning.
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    loop {
-        let out = run_gcbulk(&["status", &batch, "--json"], &ns.env(), None).unwrap();
-        let status: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
-        let finished = status["updated"].as_u64().unwrap_or(0);
-        if finished >= 60 {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "victim made no progress: {}",
-            victim.stderr()
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_until_updated(&ns, &batch, 60).await;
     victim.signal("KILL");
     let mut others: Vec<Proc> = (0..2)
         .map(|_| {
@@ -325,14 +311,7 @@ async fn three_workers_share_one_budget_and_honour_retry_after() {
     );
 
     // Half-way, force a 429 window with a Retry-After.
-    loop {
-        let out = run_gcbulk(&["status", &batch, "--json"], &ns.env(), None).unwrap();
-        let status: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
-        if status["updated"].as_u64().unwrap_or(0) >= 120 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_until_updated(&ns, &batch, 120).await;
     let before_forced = mock.stats().await.unwrap();
     assert_eq!(
         count(&before_forced, &["throttled"]),
@@ -530,14 +509,7 @@ async fn workers_survive_a_redis_restart() {
         &mock,
         &["--rate-limit", "100000", "--concurrency", "2"],
     );
-    loop {
-        let out = run_gcbulk(&["status", &batch, "--json"], &ns.env(), None).unwrap();
-        let status: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
-        if status["updated"].as_u64().unwrap_or(0) >= 50 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_until_updated(&ns, &batch, 50).await;
     redis.stop();
     tokio::time::sleep(Duration::from_secs(2)).await;
     redis.restart().unwrap();

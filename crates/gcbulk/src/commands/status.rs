@@ -107,15 +107,7 @@ async fn watch(queue: &Queue, batch: Option<&str>) -> CommandResult {
             };
             bar.set_length(status.total);
             bar.set_position(status.updated + status.unchanged + status.dead);
-            bar.set_message(format!(
-                "updated {} unchanged {} dead {} | pending {} in flight {} retrying {}",
-                status.updated,
-                status.unchanged,
-                status.dead,
-                status.pending,
-                status.in_flight,
-                status.retrying
-            ));
+            bar.set_message(progress(status));
             if status.done && !bar.is_finished() {
                 bar.finish();
             }
@@ -135,18 +127,13 @@ async fn watch_plain(queue: &Queue, batch: Option<&str>) -> CommandResult {
         let lines: Vec<String> = batches
             .iter()
             .map(|s| {
+                let done = if s.done { "  done" } else { "" };
                 format!(
-                    "{}  {}/{} finished  updated {} unchanged {} dead {} | pending {} in flight {} retrying {}{}",
+                    "{}  {}/{} finished  {}{done}",
                     s.batch,
                     s.updated + s.unchanged + s.dead,
                     s.total,
-                    s.updated,
-                    s.unchanged,
-                    s.dead,
-                    s.pending,
-                    s.in_flight,
-                    s.retrying,
-                    if s.done { "  done" } else { "" }
+                    progress(s)
                 )
             })
             .collect();
@@ -161,4 +148,12 @@ async fn watch_plain(queue: &Queue, batch: Option<&str>) -> CommandResult {
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
+}
+
+/// The counts behind a progress display, in one line.
+fn progress(s: &BatchStatus) -> String {
+    format!(
+        "updated {} unchanged {} dead {} | pending {} in flight {} retrying {}",
+        s.updated, s.unchanged, s.dead, s.pending, s.in_flight, s.retrying
+    )
 }
