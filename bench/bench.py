@@ -101,6 +101,8 @@ def main() -> int:
             say(f"scenario {key} ({name}) took {entry['duration_secs']:.0f} s")
         meta["duration_secs"] = round(time.time() - t_all, 1)
         meta["load_end"] = list(map(lambda x: round(x, 2), os.getloadavg()))
+        own = os.times()
+        meta["harness_cpu_secs"] = round(own.user + own.system, 1)
         meta["scenarios_run"] = [SCENARIOS[k][0] for k in selected]
         results_path.write_text(json.dumps({"meta": meta, "scenarios": scenarios}, indent=1) + "\n")
         plots = report.plots(scenarios, out / "benchmarks")

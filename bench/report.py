@@ -63,7 +63,7 @@ def plots(scenarios: dict, outdir: Path) -> dict[str, str]:
                     ax.set_visible(False)
                     continue
                 _rate_axes(ax, run["timeline"], [(0, len(run["timeline"]), limit / window)])
-                ax.axvspan(run["steady"][0], run["steady"][1] + 1, color="tab:green", alpha=0.08,
+                ax.axvspan(run["steady"][0], run["steady"][1] + 1, color="tab:green", alpha=0.12, zorder=0,
                            label="steady part")
                 ax.set_title(f"{limit} per {window:g} s, {n} worker{'s' if n > 1 else ''}: "
                              f"{run['utilisation']:.2f} of L, {run['throttled']} × 429", fontsize=9)
@@ -81,7 +81,7 @@ def plots(scenarios: dict, outdir: Path) -> dict[str, str]:
                  (lc["t_restore"], lc["t_end"], per_s)]
         _rate_axes(ax, lc["timeline"], steps)
         for k, p in lc["phases"].items():
-            ax.axvspan(p["first"], p["last"] + 1, color="tab:green", alpha=0.08)
+            ax.axvspan(p["first"], p["last"] + 1, color="tab:green", alpha=0.12, zorder=0)
             ax.text((p["first"] + p["last"] + 1) / 2, per_s * 1.12, f"{k}: {p['utilisation']:.2f} of L",
                     ha="center", fontsize=8)
         ax.set_ylim(0, per_s * 1.25)
@@ -96,17 +96,19 @@ def plots(scenarios: dict, outdir: Path) -> dict[str, str]:
 
 def _rate_axes(ax, timeline: list[dict], limit_steps: list[tuple]) -> None:
     xs = [t["s"] for t in timeline]
-    ax.bar(xs, [t["ok"] for t in timeline], width=1.0, align="edge", color="tab:blue", alpha=0.75,
+    ax.bar(xs, [t["ok"] for t in timeline], width=1.0, align="edge", color="tab:blue", alpha=0.8, zorder=2,
            label="2xx per second")
     thr = [(t["s"], t["throttled"]) for t in timeline if t["throttled"]]
     if thr:
         ax.bar([s for s, _ in thr], [n for _, n in thr], width=1.0, align="edge", color="tab:red",
-               bottom=[next(t["ok"] for t in timeline if t["s"] == s) for s, _ in thr], label="429 per second")
+               bottom=[next(t["ok"] for t in timeline if t["s"] == s) for s, _ in thr], zorder=2,
+               label="429 per second")
         top = max(t["ok"] for t in timeline) or 1
         ax.plot([s + 0.5 for s, _ in thr], [top * 1.05] * len(thr), "x", color="tab:red", label="a second with 429s")
     first = True
     for a, b, level in limit_steps:
-        ax.hlines(level, a, b, colors="black", linestyles="dashed", label="limit (per second)" if first else None)
+        ax.hlines(level, a, b, colors="black", linestyles="dashed", zorder=3,
+                  label="limit (per second)" if first else None)
         first = False
     ax.set_xlabel("seconds since the workers started")
     ax.set_ylabel("requests / s")
@@ -136,17 +138,15 @@ def markdown(meta: dict, sc: dict, plot_files: dict) -> str:
                       f"Python {m['python']} harness"],
         ["1-minute load", f"{meta['load_start'][0]} at the start, {meta['load_end'][0]} at the end "
                           "(the machine is shared; 2 CPUs)"],
-        ["duration", f"{meta['duration_secs']:.0f} s for {', '.join(meta['scenarios_run'])}"],
+        ["duration", f"{meta['duration_secs']:.0f} s for {', '.join(meta['scenarios_run'])} (the harness itself "
+                     f"used {meta.get('harness_cpu_secs', '?')} CPU s)"],
     ]))
     if "_missing" in plot_files:
         w(f"\n*No plots in this run: {plot_files['_missing']}.*\n")
 
     w("\n## Summary\n")
     w(table(["scenario", "figure", "target", "met"], summary_rows(sc)))
-    w("\nScaled down to fit ten minutes on two cores (the issue's sizes in brackets): budget runs of 1,100 users "
-      "at 50 per 1 s and 300 users at 100 per 10 s (3,000 users), so each run's steady part is at least 20 s; "
-      "the 300-per-60-s limit is modelled as 100 per 10 s; 50,000 items for the queue overhead; recovery with a "
-      "10 s claim idle timeout (60 s by default). The limit-change run keeps the issue's 30 s at half.\n")
+    w("\n" + scale_note(sc) + "\n")
 
     sections = [("budget", budget_section), ("limit_change", limit_section), ("requests_per_user", per_user_section),
                 ("queue_overhead", queue_section), ("enqueue", enqueue_section), ("recovery", recovery_section)]
@@ -157,6 +157,40 @@ def markdown(meta: dict, sc: dict, plot_files: dict) -> str:
         w("\n" + fn(entry, plot_files))
     w("\n" + REPRODUCE)
     return "\n".join(out)
+
+
+def scale_note(sc: dict) -> str:
+    """What was scaled down from the issue's sizes, from the sizes actually run."""
+    parts = []
+    runs = sc.get("budget", {}).get("runs", [])
+    for limit, window in sorted({(r["limit"], r["window"]) for r in runs}, key=lambda c: c[1]):
+        r = [x for x in runs if (x["limit"], x["window"]) == (limit, window)]
+        parts.append(f"{r[0]['users']:,} users per budget run at {limit} per {window:g} s (steady parts of "
+                     f"{min(x['steady_secs'] for x in r)}–{max(x['steady_secs'] for x in r)} s)")
+    if any(x["window"] == 10 for x in runs):
+        parts.append("the 300-per-60-s limit modelled as 100 per 10 s")
+    lc = sc.get("limit_change", {})
+    if "phase_secs" in lc:
+        parts.append(f"the limit-change run as {lc['phase_secs'][0]} s + {lc['phase_secs'][1]} s at half + "
+                     f"{lc['phase_secs'][2]} s")
+    q = sc.get("queue_overhead", {}).get("runs", [])
+    if q:
+        parts.append(f"{q[0]['items']:,} items per queue-overhead run")
+    rc = sc.get("recovery", {})
+    if "claim_idle_secs" in rc:
+        parts.append(f"recovery with a {rc['claim_idle_secs']} s claim idle timeout (60 s by default)")
+    if not parts:
+        return ""
+    full = []
+    cases = sc.get("requests_per_user", {}).get("cases", [])
+    if cases:
+        full.append(f"requests per user with {cases[0]['rows']:,} rows per key")
+    enq = sc.get("enqueue", {}).get("runs", [])
+    if enq:
+        full.append(f"enqueue with up to {max(r['rows'] for r in enq):,} rows")
+    return ("Scaled down from the issue's sizes (3,000 users per budget run, a 60 s window) to fit ten minutes on "
+            "two cores: " + "; ".join(parts) + "." + (f" Run as the issue sizes them: {' and '.join(full)}."
+                                                      if full else ""))
 
 
 def measured_line(e: dict) -> str:
@@ -312,7 +346,7 @@ def queue_section(e: dict, plots: dict) -> str:
                  "included; the harness' own polling and `INFO` taken out) ÷ items; *scripts* counts "
                  "`EVALSHA`/`EVAL` alone. The Redis is shared with other work: *background* is the command rate "
                  "other clients caused in the second before the run. CPU seconds are user + system from the "
-                 "kernel's rusage of each process at its exit; peak RSS is its `ru_maxrss`.\n")
+                 "kernel's rusage of each process at its exit; peak RSS is its `VmHWM` (`/proc/<pid>/status`, sampled every 0.1 s until it exits).\n")
         rows = []
         for r in e["runs"]:
             rows.append([r["workers"], r["concurrency"], f(r["items"]), f"{r['elapsed_secs']:.2f}",
@@ -336,7 +370,7 @@ def enqueue_section(e: dict, plots: dict) -> str:
     s = ["## 5. Enqueue\n", measured_line(e), error_block(e)]
     if e.get("runs"):
         s.append("`gcbulk enqueue FILE --json` of a generated CSV of id-keyed title changes (chunks of 50), wall "
-                 "time from process start to exit, peak RSS from the kernel (`ru_maxrss`). The file is read "
+                 "time from process start to exit, CPU seconds and peak RSS from `/usr/bin/time` (maximum resident set size). The file is read "
                  "twice (validate everything, then enqueue); the dry run shows the validation pass alone.\n")
         rows = [[f(r["rows"]), "yes" if r["dry_run"] else "no", f"{r['file_mb']:.0f}", f"{r['wall_secs']:.2f}",
                  f"**{r['rows_per_sec']:,.0f}**", f"{r['cpu_secs']:.2f}", f"**{r['peak_rss_mb']:.1f}**",

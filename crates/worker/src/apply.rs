@@ -33,6 +33,11 @@ const IDS_PER_GET: usize = 100;
 const EMAILS_PER_SEARCH: usize = 100;
 /// Users per `PATCH /api/v2/users/bulk` (the API's maximum).
 const USERS_PER_BULK_PATCH: usize = 50;
+/// Quick in-place retries of a request that failed transiently (a 5xx, a dropped connection, a timeout), before
+/// the chunk is stopped and rescheduled with backoff. Each retry goes through the fleet budget again.
+const INLINE_RETRIES: u32 = 2;
+const INLINE_BACKOFF_BASE: Duration = Duration::from_millis(200);
+const INLINE_BACKOFF_CAP: Duration = Duration::from_secs(2);
 /// Re-reads after a 409 before the item is left to a later attempt.
 const CONFLICT_RETRIES: u32 = 3;
 /// Backoff of a chunk stopped by a transient fault: `base * 2^attempt`, capped, with full jitter.
@@ -176,6 +181,33 @@ impl ChunkApplier {
         }
     }
 
+    /// Runs one API call, retrying it in place a couple of times on a transient failure: with a few percent of
+    /// requests failing, a chunk of 50 users would otherwise almost never finish in one run. Every request here
+    /// is safe to repeat: reads are, and a PATCH carries the version it was planned against, so a repeat of one
+    /// that did land answers 409 and is re-planned (to nothing).
+    async fn retrying<T, F, Fut>(&self, mut call: F) -> Result<T, ApiError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, ApiError>>,
+    {
+        let mut retries = 0;
+        loop {
+            match call().await {
+                Err(err) if err.kind() == ErrorKind::Transient && retries < INLINE_RETRIES => {
+                    retries += 1;
+                    tracing::debug!(error = %err, retries, "transient failure; retrying in place");
+                    tokio::time::sleep(gcbulk_queue::backoff_with_full_jitter(
+                        retries,
+                        INLINE_BACKOFF_BASE,
+                        INLINE_BACKOFF_CAP,
+                    ))
+                    .await;
+                }
+                other => return other,
+            }
+        }
+    }
+
     fn backoff(&self, job: &ChunkJob) -> JobError {
         metrics::retry("transient");
         JobError::RetryAfter {
@@ -307,8 +339,7 @@ impl ChunkApplier {
         let mut by_id: HashMap<String, User> = HashMap::new();
         for group in ids.chunks(IDS_PER_GET) {
             let users = self
-                .client
-                .get_users_by_ids(group)
+                .retrying(|| self.client.get_users_by_ids(group))
                 .await
                 .map_err(Stop::Api)?
                 .into_value();
@@ -323,7 +354,7 @@ impl ChunkApplier {
             .cloned()
             .collect();
         for id in &unreturned {
-            match self.client.get_user(id).await {
+            match self.retrying(|| self.client.get_user(id)).await {
                 Ok(user) => {
                     by_id.insert(id.clone(), user.into_value());
                 }
@@ -337,8 +368,7 @@ impl ChunkApplier {
         let mut search_correlation: Option<String> = None;
         for group in emails.chunks(EMAILS_PER_SEARCH) {
             let found = self
-                .client
-                .search_users_by_emails(group)
+                .retrying(|| self.client.search_users_by_emails(group))
                 .await
                 .map_err(Stop::Api)?;
             search_correlation = found
@@ -368,7 +398,10 @@ impl ChunkApplier {
             .cloned()
             .collect();
         for group in missing.chunks(EMAILS_PER_SEARCH) {
-            match self.client.search_users_by_emails_any_state(group).await {
+            match self
+                .retrying(|| self.client.search_users_by_emails_any_state(group))
+                .await
+            {
                 Ok(users) => {
                     by_email.extend(
                         users
@@ -402,7 +435,10 @@ impl ChunkApplier {
                          --external-id-authority) on the workers, then `gcbulk dlq requeue` this item"
                     ))),
                     Some(authority) => {
-                        match self.client.get_user_by_external_id(authority, key).await {
+                        match self
+                            .retrying(|| self.client.get_user_by_external_id(authority, key))
+                            .await
+                        {
                             Ok(user) => Ok(user.into_value()),
                             Err(err) if err.kind() == ErrorKind::Permanent => Err(error_info(&err)),
                             Err(err) => return Err(Stop::Api(err)),
@@ -469,7 +505,10 @@ impl ChunkApplier {
                 .iter()
                 .filter_map(|(w, on)| Some((w.user.as_ref()?.id.clone(), *on)))
                 .collect();
-            match self.client.patch_users_bulk_acd_auto_answer(&body).await {
+            match self
+                .retrying(|| self.client.patch_users_bulk_acd_auto_answer(&body))
+                .await
+            {
                 Ok(_) => group
                     .iter()
                     .for_each(|(w, _)| ledger.updated(w.change.line)),
@@ -499,11 +538,15 @@ impl ChunkApplier {
             };
             let user_id = user.id.clone();
             let result = match (&planned.profile, planned.state) {
-                (Some(profile), _) => self.client.patch_user(&user_id, profile).await,
+                (Some(profile), _) => {
+                    self.retrying(|| self.client.patch_user(&user_id, profile))
+                        .await
+                }
                 (None, Some(state)) => {
                     let mut update = UpdateUser::new(user.version);
                     update.state = Some(state);
-                    self.client.patch_user(&user_id, &update).await
+                    self.retrying(|| self.client.patch_user(&user_id, &update))
+                        .await
                 }
                 (None, None) => return Ok(()),
             };
@@ -519,7 +562,10 @@ impl ChunkApplier {
                 Err(err) if err.kind() == ErrorKind::Conflict && conflicts < CONFLICT_RETRIES => {
                     // Someone else changed the user since we read it: read again and re-apply our change on top.
                     conflicts += 1;
-                    let fresh = self.client.get_user(&user_id).await?.into_value();
+                    let fresh = self
+                        .retrying(|| self.client.get_user(&user_id))
+                        .await?
+                        .into_value();
                     let replanned = plan(&item.change.set, &fresh, item.manager_id.as_deref());
                     item.user = Some(fresh);
                     *planned = replanned;
