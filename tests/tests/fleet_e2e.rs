@@ -146,6 +146,11 @@ async fn three_workers_apply_two_thousand_rows_exactly() {
         writes, 1800,
         "one PATCH per changed user and none for matching ones: {stats}"
     );
+    assert_eq!(
+        count(&stats, &["token_requests"]),
+        1,
+        "one access token, fetched by one worker under the fleet lock, serves all three: {stats}"
+    );
     let per_user = api as f64 / 1800.0;
     assert!(
         per_user <= 1.05,
