@@ -346,19 +346,22 @@ def queue_section(e: dict, plots: dict) -> str:
                  "included; the harness' own polling and `INFO` taken out) ÷ items; *scripts* counts "
                  "`EVALSHA`/`EVAL` alone. The Redis is shared with other work: *background* is the command rate "
                  "other clients caused in the second before the run. CPU seconds are user + system from the "
-                 "kernel's rusage of each process at its exit; peak RSS is its `VmHWM` (`/proc/<pid>/status`, sampled every 0.1 s until it exits).\n")
+                 "kernel's rusage of each process at its exit (Redis: `INFO cpu`, which includes other clients' work); peak RSS is its `VmHWM` (`/proc/<pid>/status`, sampled every 0.1 s until it exits). *CPU ceiling* is what the CPUs could carry at that cost if nothing else ran: CPUs × 10,000 ÷ (worker + look-alike + Redis CPU seconds per 10,000 items).\n")
         rows = []
         for r in e["runs"]:
+            all_cpu = r["worker_cpu_per_10k"] + r["mock_cpu_per_10k"] + r["redis_cpu_per_10k"]
             rows.append([r["workers"], r["concurrency"], f(r["items"]), f"{r['elapsed_secs']:.2f}",
                          f"**{r['items_per_sec']:,.0f}**", mark(r["items_per_sec"] >= TARGETS["items_per_sec"]),
                          f(r["redis_commands_per_item"]), f(r["scripts_per_item"]),
                          f"{r['background_commands_per_sec']:,}", f(r["worker_cpu_per_10k"]),
                          f(r["mock_cpu_per_10k"]), f(r["redis_cpu_per_10k"]),
+                         f"{e.get('nproc', 2) * 10_000 / all_cpu:,.0f}" if all_cpu > 0 else "n/a",
                          f"{r['worker_peak_rss_mb']:.1f}", mark(r["worker_peak_rss_mb"] <= TARGETS["worker_rss_mb"]),
                          r["load1"]])
         s.append(table(["workers", "concurrency", "items", "seconds", "items/s", "≥ 5,000/s",
                         "Redis commands/item", "scripts/item", "background cmds/s", "worker CPU s / 10k items",
-                        "look-alike CPU s / 10k", "Redis CPU s / 10k", "worker peak RSS MB", "≤ 40 MB",
+                        "look-alike CPU s / 10k", "Redis CPU s / 10k", "CPU ceiling items/s",
+                        "worker peak RSS MB", "≤ 40 MB",
                         "load at start"], rows))
         top = e["runs"][0]["top_commands"]
         s.append("\nCommands per item in the first run, most frequent first: "

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import os
 import re
 import signal
 import time
@@ -374,7 +375,7 @@ def queue_overhead(ctx: Ctx) -> dict:
             "redis_cpu_per_10k": (redis_cpu1 - redis_cpu0) * 10_000 / items,
             "worker_peak_rss_mb": max(w.peak_rss_mb() for w in workers),
         })
-    return {"runs": runs}
+    return {"nproc": os.cpu_count(), "runs": runs}
 
 
 # ---------------------------------------------------------------------------------------------------------------
