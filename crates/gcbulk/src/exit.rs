@@ -69,14 +69,11 @@ pub type CommandResult = Result<(), Failure>;
 
 /// Maps a queue error to the contract's exit codes.
 pub fn queue_failure(err: gcbulk_queue::QueueError) -> Failure {
+    // The queue's message already says what to check (the server, the URL without its password).
     let code = if err.is_unreachable() {
         Code::Unavailable
     } else {
         Code::Runtime
     };
-    let mut message = err.to_string();
-    if code == Code::Unavailable {
-        message.push_str(" (is Redis running? set GCBULK_REDIS_URL or --redis-url)");
-    }
-    Failure::new(code, message)
+    Failure::new(code, err.to_string())
 }

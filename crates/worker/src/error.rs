@@ -10,10 +10,10 @@ pub enum WorkerError {
     #[error("redis unreachable: {0}")]
     RedisUnreachable(String),
     /// The Genesys token endpoint rejected the client credentials.
-    #[error("{0} (check GENESYS_CLIENT_ID and GENESYS_CLIENT_SECRET)")]
+    #[error("{0}")]
     Credentials(String),
     /// The Genesys login host could not be reached.
-    #[error("{0} (check GENESYS_REGION / GENESYS_LOGIN_URL and the network)")]
+    #[error("{0}")]
     LoginUnreachable(String),
     /// The settings cannot work.
     #[error("configuration: {0}")]
