@@ -416,5 +416,22 @@ def git(*args: str) -> str:
         return ""
 
 
+def cpu_busy_secs() -> float:
+    """CPU seconds spent busy since boot, all CPUs together (/proc/stat: user, nice, system, irq, softirq,
+    steal)."""
+    try:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+        user, nice, system, _idle, _iowait, irq, softirq, steal = (int(x) for x in fields[:8])
+        return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return float("nan")
+
+
+def own_cpu_secs() -> float:
+    """CPU seconds of this process (the harness) so far, all its threads."""
+    t = os.times()
+    return t.user + t.system
+
+
 def load1() -> float:
     return round(os.getloadavg()[0], 2)

@@ -20,7 +20,8 @@ from datetime import datetime
 from pathlib import Path
 
 from lib import (AUTHORITY, CLIENT_ID, CLIENT_SECRET, UNLIMITED_PER_MINUTE, BenchError, Mock, Proc, Procs,
-                 Redis, calls_delta, clean_env, gnu_time, load1, read_gnu_time, run_capture, user_id)
+                 Redis, calls_delta, clean_env, cpu_busy_secs, gnu_time, load1, own_cpu_secs, read_gnu_time,
+                 run_capture, user_id)
 
 
 @dataclass
@@ -29,8 +30,9 @@ class Sizes:
     budget_workers: tuple = (1, 2, 4)
     limit_phases: tuple = (15, 30, 20)  # seconds before, at half, after
     per_key_users: int = 10_000
-    queue_items: int = 50_000
-    queue_runs: tuple = ((1, 8), (1, 16), (2, 8), (2, 16))  # (worker processes, --concurrency)
+    queue_items: int = 40_000
+    # (worker processes, --concurrency): the 1 and 2 processes, each at three concurrencies.
+    queue_runs: tuple = ((1, 4), (1, 8), (1, 16), (2, 4), (2, 8), (2, 16))
     enqueue_rows: tuple = (100_000, 1_000_000)
     recovery_reps: int = 3
 
@@ -347,10 +349,13 @@ def queue_overhead(ctx: Ctx) -> dict:
             background_per_sec = sum(calls_delta(c0, c1).values()) - (m1 - m0)
             mock.reset_stats()
             before, mine0, redis_cpu0 = r.command_calls(), r.mine(), r.cpu_seconds()
+            busy0, own0, mock_cpu0 = cpu_busy_secs(), own_cpu_secs(), mock.proc.cpu_seconds()
             t0 = time.time()
             workers = start_workers(ctx, ns, mock, n, UNLIMITED_PER_MINUTE, conc, tag)
             done = wait_batch(ctx, ns, batch, workers, timeout=600, poll=0.1)
             wait_exit(workers)
+            busy1, own1, mock_cpu1 = cpu_busy_secs(), own_cpu_secs(), mock.proc.cpu_seconds()
+            t1 = time.time()
             after, mine1, redis_cpu1 = r.command_calls(), r.mine(), r.cpu_seconds()
             stats = mock.stats()
         finally:
@@ -360,6 +365,9 @@ def queue_overhead(ctx: Ctx) -> dict:
         commands = sum(delta.values()) - (mine1 - mine0)
         elapsed = done["finished_at"] / 1000 - t0
         worker_cpu = sum(w.cpu_seconds() for w in workers)
+        mock_cpu, redis_cpu = mock_cpu1 - mock_cpu0, redis_cpu1 - redis_cpu0
+        # Whatever else kept the CPUs busy meanwhile (other people's builds and tests on a shared machine).
+        others = (busy1 - busy0) - worker_cpu - mock_cpu - redis_cpu - (own1 - own0)
         top = sorted(delta.items(), key=lambda kv: -kv[1])[:8]
         runs.append({
             "workers": n, "concurrency": conc, "items": items, "load1": load,
@@ -371,8 +379,10 @@ def queue_overhead(ctx: Ctx) -> dict:
             "top_commands": [[k, v / items] for k, v in top],
             "background_commands_per_sec": background_per_sec,
             "worker_cpu_secs": worker_cpu, "worker_cpu_per_10k": worker_cpu * 10_000 / items,
-            "mock_cpu_per_10k": mock.proc.cpu_seconds() * 10_000 / items,
-            "redis_cpu_per_10k": (redis_cpu1 - redis_cpu0) * 10_000 / items,
+            "mock_cpu_per_10k": mock_cpu * 10_000 / items,
+            "redis_cpu_per_10k": redis_cpu * 10_000 / items,
+            "harness_cpu_secs": own1 - own0,
+            "other_cpu_cores": max(0.0, others) / (t1 - t0),
             "worker_peak_rss_mb": max(w.peak_rss_mb() for w in workers),
         })
     return {"nproc": os.cpu_count(), "runs": runs}
@@ -458,11 +468,17 @@ def recovery(ctx: Ctx) -> dict:
                     break
                 if time.time() > deadline or not victim.alive():
                     raise BenchError(f"the worker to kill never held the 4 chunks: {pending} {victim.tail()}")
-                time.sleep(0.05)
+                time.sleep(0.02)
+            t_held = time.time()
             survivor = start_workers(ctx, ns, mock, 1, UNLIMITED_PER_MINUTE, 4, f"{tag}-survivor",
                                      exit_when_idle=False, **env)[0]
             procs.append(survivor)
-            time.sleep(2.0)  # the survivor is up and idle: it has nothing to do but look for abandoned jobs
+            # The survivor is up and idle, with nothing to do but look for abandoned jobs. The kill falls at a
+            # different point of the victim's lease-renewal cycle in each run (a third of the idle timeout), one of
+            # them just after a renewal, the worst moment to die.
+            renew = CLAIM_IDLE_SECS / 3
+            kill_after = (renew + 0.25, 2.0, renew + 2.0)[(rep - 1) % 3]
+            time.sleep(max(0.0, t_held + kill_after - time.time()))
             if ctx.redis.batch(ns, batch)["updated"]:
                 raise BenchError("items finished before the kill; the victim did not hold its chunks")
             t_kill = time.time()
@@ -483,6 +499,7 @@ def recovery(ctx: Ctx) -> dict:
                 ts = datetime.fromisoformat(m.group(1).replace("Z", "+00:00")).timestamp()
                 takeovers.append(ts - t_kill)
         reps.append({"rep": rep, "load1": load, "updated": done["updated"], "dead": done["dead"],
+                     "kill_after_held_secs": t_kill - t_held,
                      "kill_to_done_secs": done["finished_at"] / 1000 - t_kill,
                      "kill_to_takeover_secs": min(takeovers) if takeovers else None,
                      "takeovers": len(takeovers)})

@@ -111,7 +111,9 @@ pub fn error_info(err: &ApiError) -> ErrorInfo {
     ErrorInfo {
         status: err.status(),
         code: err.code().map(str::to_owned),
-        message: err.to_string(),
+        // Status, code and correlation id have fields of their own; the message says what was asked, what the API
+        // answered, and what to do about it.
+        message: format!("{} {}: {}; {}", err.method(), err.path(), err.message(), err.hint()),
         correlation_id: err.correlation_id().map(str::to_owned),
     }
 }
