@@ -113,7 +113,13 @@ pub fn error_info(err: &ApiError) -> ErrorInfo {
         code: err.code().map(str::to_owned),
         // Status, code and correlation id have fields of their own; the message says what was asked, what the API
         // answered, and what to do about it.
-        message: format!("{} {}: {}; {}", err.method(), err.path(), err.message(), err.hint()),
+        message: format!(
+            "{} {}: {}; {}",
+            err.method(),
+            err.path(),
+            err.message(),
+            err.hint()
+        ),
         correlation_id: err.correlation_id().map(str::to_owned),
     }
 }
