@@ -137,6 +137,10 @@ pub struct FleetTokenStore {
     cache: SealedCache,
     name: String,
     lock_name: String,
+    /// The token this process last loaded or saved: every API request needs one, and asking Redis (and decrypting)
+    /// each time would double the Redis round trips per request. Redis is asked again when it is due for refresh
+    /// or after a 401 discarded it.
+    local: Mutex<Option<AccessToken>>,
 }
 
 impl FleetTokenStore {
@@ -146,6 +150,7 @@ impl FleetTokenStore {
             cache,
             name: format!("token:{client_id}"),
             lock_name: format!("token-refresh:{client_id}"),
+            local: Mutex::new(None),
         }
     }
 }
@@ -168,6 +173,15 @@ impl RefreshLease for FleetLease {
 #[async_trait]
 impl TokenStore for FleetTokenStore {
     async fn load(&self) -> Result<Option<AccessToken>, TokenStoreError> {
+        if let Some(token) = self
+            .local
+            .lock()
+            .ok()
+            .and_then(|t| t.clone())
+            .filter(AccessToken::is_fresh)
+        {
+            return Ok(Some(token));
+        }
         let Some((token, ttl)) = self
             .cache
             .get(&self.name)
@@ -178,11 +192,18 @@ impl TokenStore for FleetTokenStore {
         };
         // The entry lives exactly until the token is due for refresh.
         let refresh_at = SystemTime::now() + ttl;
-        Ok(Some(AccessToken::from_parts(token, refresh_at, refresh_at))
-            .filter(AccessToken::is_fresh))
+        let token = Some(AccessToken::from_parts(token, refresh_at, refresh_at))
+            .filter(AccessToken::is_fresh);
+        if let Ok(mut local) = self.local.lock() {
+            local.clone_from(&token);
+        }
+        Ok(token)
     }
 
     async fn save(&self, token: &AccessToken) -> Result<(), TokenStoreError> {
+        if let Ok(mut local) = self.local.lock() {
+            *local = Some(token.clone());
+        }
         let Ok(ttl) = token.refresh_at().duration_since(SystemTime::now()) else {
             return Ok(());
         };
@@ -196,6 +217,11 @@ impl TokenStore for FleetTokenStore {
     }
 
     async fn discard(&self, stale: &AccessToken) -> Result<(), TokenStoreError> {
+        if let Ok(mut local) = self.local.lock()
+            && local.as_ref().is_some_and(|t| t.same_token(stale))
+        {
+            *local = None;
+        }
         self.cache
             .delete_if_equal(&self.name, stale.secret())
             .await
