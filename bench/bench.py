@@ -1,11 +1,12 @@
 """`make bench`: runs the scenarios of issue 5 against the release binary on 127.0.0.1 and writes
 docs/benchmarks.md, docs/benchmarks/results.json and the plots.
 
-    python3 bench/bench.py [--quick] [--only 1,3] [--out DIR]
+    python3 bench/bench.py [--quick] [--only 1,3] [--out DIR] [--render]
 
 --only re-measures some scenarios and keeps the others' figures from DIR/benchmarks/results.json (each section of
 the page says when and on which commit it was measured). --quick uses small sizes to debug the harness and writes
-to a temporary directory unless --out is given. Run it through scripts/bench.sh, which makes sure Redis is up and
+to a temporary directory unless --out is given. --render measures nothing and writes the page and plots again
+from results.json (after a change to the page's layout). Run it through scripts/bench.sh, which makes sure Redis is up and
 stops every process if this one dies.
 """
 
@@ -42,6 +43,8 @@ def main() -> int:
     ap.add_argument("--only", default="", help="comma-separated scenario numbers (1-6); default all")
     ap.add_argument("--out", type=Path, help="directory for benchmarks.md and benchmarks/ (default docs/)")
     ap.add_argument("--keep-work", action="store_true", help="keep the temporary directory (logs, inputs)")
+    ap.add_argument("--render", action="store_true",
+                    help="measure nothing: write the page and plots again from DIR/benchmarks/results.json")
     args = ap.parse_args()
 
     signal.signal(signal.SIGTERM, _terminate)
@@ -52,6 +55,13 @@ def main() -> int:
         ap.error(f"unknown scenario(s) {unknown}; choose from 1-6")
     out = args.out or (Path(tempfile.mkdtemp(prefix="gcbulk-bench-quick.")) if args.quick else repo / "docs")
     (out / "benchmarks").mkdir(parents=True, exist_ok=True)
+
+    if args.render:
+        saved = json.loads((out / "benchmarks" / "results.json").read_text())
+        plots = report.plots(saved["scenarios"], out / "benchmarks")
+        (out / "benchmarks.md").write_text(report.markdown(saved["meta"], saved["scenarios"], plots))
+        print(f"bench: {out / 'benchmarks.md'} written again from results.json")
+        return 0
 
     binary = os.environ.get("GCBULK_BIN", str(repo / "target/release/gcbulk"))
     if not os.access(binary, os.X_OK):
@@ -95,6 +105,10 @@ def main() -> int:
             except BenchError as err:
                 say(f"scenario {key} ({name}) could not be measured: {err}")
                 entry["error"] = str(err)
+            except Exception as err:  # a harness bug or an unexpected answer: the other scenarios still run
+                traceback.print_exc()
+                say(f"scenario {key} ({name}) failed: {err!r}")
+                entry["error"] = f"harness error: {err!r}"
             finally:
                 procs.stop_all()
             entry["duration_secs"] = round(time.time() - t0, 1)

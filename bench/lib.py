@@ -219,6 +219,7 @@ class Mock:
         self.args = dict(users=users, rate_limit=rate_limit, window=window, latency_ms=latency_ms,
                          jitter_ms=jitter_ms)
         ready = ctx.work / f"{name}.addr"
+        ready.unlink(missing_ok=True)  # never read an address left by an earlier look-alike of that name
         argv = [ctx.bin, "mock-genesys", "--addr", "127.0.0.1:0", "--ready-file", str(ready),
                 "--users", str(users), "--rate-limit", str(rate_limit), "--window", str(window),
                 "--latency-ms", str(latency_ms), "--latency-jitter-ms", str(jitter_ms)]

@@ -26,7 +26,8 @@ from lib import (AUTHORITY, CLIENT_ID, CLIENT_SECRET, UNLIMITED_PER_MINUTE, Benc
 
 @dataclass
 class Sizes:
-    budget_users: dict = field(default_factory=lambda: {1.0: 1100, 10.0: 300})
+    budget_limits: tuple = ((50, 1.0), (100, 10.0))  # (L, window seconds)
+    budget_secs: dict = field(default_factory=lambda: {1.0: 26, 10.0: 30})  # run length, by window
     budget_workers: tuple = (1, 2, 4)
     limit_phases: tuple = (15, 30, 20)  # seconds before, at half, after
     per_key_users: int = 10_000
@@ -38,7 +39,7 @@ class Sizes:
 
     @staticmethod
     def quick() -> "Sizes":
-        return Sizes(budget_users={1.0: 300, 10.0: 60}, budget_workers=(1, 2), limit_phases=(5, 8, 6),
+        return Sizes(budget_secs={1.0: 8, 10.0: 8}, budget_workers=(1, 2), limit_phases=(5, 8, 6),
                      per_key_users=1_000, queue_items=5_000, queue_runs=((1, 8), (2, 8)),
                      enqueue_rows=(10_000, 100_000), recovery_reps=1)
 
@@ -152,45 +153,54 @@ def route_summary(stats: dict) -> dict[str, int]:
 # 1. Budget utilisation
 
 BUDGET_LATENCY_MS, BUDGET_JITTER_MS, BUDGET_CONCURRENCY = 50, 25, 4
-# The steady part leaves out the first and last seconds: a worker's start (token, first fetch) and the tail of the
-# batch (the last chunks finishing) are not the rate the fleet keeps up.
+# Seconds left out at the start of a run: worker start-up (token, first fetch), not the rate the fleet keeps.
 TRIM_SECS = 2
 
 
 def budget_utilisation(ctx: Ctx) -> dict:
+    """Each run lasts a fixed time with a batch larger than it can finish, then the workers are stopped: the end
+    of a batch (its last chunks running alone, below the limit) is a drain, not the rate the fleet keeps up."""
     runs = []
-    for limit, window in ((50, 1.0), (100, 10.0)):
+    for limit, window in ctx.sizes.budget_limits:
         per_minute = round(limit * 60 / window)
-        users = ctx.sizes.budget_users[window]
+        secs = ctx.sizes.budget_secs[window]
+        users = int(secs * limit / window * 1.5) + 100
         path = write_csv(ctx.work / f"budget-{users}.csv", ["id", "title"],
                          ((user_id(i), "Bench budget") for i in range(1, users + 1)))
         for n in ctx.sizes.budget_workers:
             tag = f"budget-{limit}per{window:g}s-{n}w"
             ns = ctx.ns(tag)
-            say(f"1. budget: {limit} per {window:g} s, {n} worker(s), {users} users")
+            say(f"1. budget: {limit} per {window:g} s, {n} worker(s), {secs} s ({users} users queued)")
             load = load1()
             mock = Mock(ctx, f"mock-{tag}", users=users, rate_limit=limit, window=window,
                         latency_ms=BUDGET_LATENCY_MS, jitter_ms=BUDGET_JITTER_MS)
+            workers: list[Proc] = []
             try:
                 batch = enqueue(ctx, ns, path)["batch"]
                 mock.reset_stats()
-                t0 = time.time()
-                workers = start_workers(ctx, ns, mock, n, per_minute, BUDGET_CONCURRENCY, tag)
-                done = wait_batch(ctx, ns, batch, workers, timeout=users * 1.2 / (limit / window) * 3 + 60)
-                wait_exit(workers)
+                workers = start_workers(ctx, ns, mock, n, per_minute, BUDGET_CONCURRENCY, tag,
+                                        exit_when_idle=False, grace=3)
+                time.sleep(secs)
                 stats = mock.stats()
+                progress = ctx.redis.batch(ns, batch)
+                if not all(w.alive() for w in workers):
+                    raise BenchError(f"a worker exited during the run: {workers[0].tail()}")
+                if progress["finished_at"] is not None:
+                    raise BenchError(f"the batch of {users} users ran out before the {secs} s were up")
             finally:
+                for w in workers:
+                    w.stop(grace=10)
                 mock.stop()
                 ctx.redis.delete_namespace(ns)
             timeline = per_second(stats)
             active = [t["s"] for t in timeline if t["ok"] > 0]
-            first, last = active[0] + TRIM_SECS, active[-1] - TRIM_SECS
+            # The last whole second before the snapshot; the one in progress is left out.
+            first, last = active[0] + TRIM_SECS, math.floor(stats["elapsed_secs"]) - 1
             rate = mean_ok(timeline, first, last)
             runs.append({
                 "limit": limit, "window": window, "per_minute": per_minute, "workers": n,
-                "concurrency": BUDGET_CONCURRENCY, "users": users, "load1": load,
-                "wall_secs": round(done["finished_at"] / 1000 - t0, 1),
-                "updated": done["updated"], "unchanged": done["unchanged"], "dead": done["dead"],
+                "concurrency": BUDGET_CONCURRENCY, "users": users, "run_secs": secs, "load1": load,
+                "updated_by_end": progress["updated"],
                 "api_requests": stats["api_requests"], "ok": stats["ok"], "throttled": stats["throttled"],
                 "during_retry_after": stats["requests_during_retry_after"],
                 "steady": [first, last], "steady_secs": last - first + 1,
@@ -481,8 +491,12 @@ def recovery(ctx: Ctx) -> dict:
             time.sleep(max(0.0, t_held + kill_after - time.time()))
             if ctx.redis.batch(ns, batch)["updated"]:
                 raise BenchError("items finished before the kill; the victim did not hold its chunks")
+            # How long ago the victim last renewed its leases: an entry becomes claimable when this reaches the
+            # idle timeout, so the rest of the wait is the survivor's detection delay.
+            entries = ctx.redis.cmd("XPENDING", f"{{{ns}}}:jobs", "workers", "-", "+", 10)
             t_kill = time.time()
             victim.signal(signal.SIGKILL)
+            lease_age = max(int(e[2]) for e in entries) / 1000 if entries else None
             # The re-run costs ~nothing from here on: what is measured is the time to notice and take over.
             mock.set_faults(faults)
             done = wait_batch(ctx, ns, batch, [survivor], timeout=CLAIM_IDLE_SECS * 4 + 30, poll=0.05)
@@ -499,7 +513,7 @@ def recovery(ctx: Ctx) -> dict:
                 ts = datetime.fromisoformat(m.group(1).replace("Z", "+00:00")).timestamp()
                 takeovers.append(ts - t_kill)
         reps.append({"rep": rep, "load1": load, "updated": done["updated"], "dead": done["dead"],
-                     "kill_after_held_secs": t_kill - t_held,
+                     "kill_after_held_secs": t_kill - t_held, "lease_age_at_kill_secs": lease_age,
                      "kill_to_done_secs": done["finished_at"] / 1000 - t_kill,
                      "kill_to_takeover_secs": min(takeovers) if takeovers else None,
                      "takeovers": len(takeovers)})

@@ -5,6 +5,7 @@
 #   scripts/bench.sh                 every scenario (issue 5), written into docs/
 #   scripts/bench.sh --only 1,3      some scenarios again; the others keep their figures
 #   scripts/bench.sh --quick         small sizes into a temporary directory, to debug the harness
+#   scripts/bench.sh --render        no measuring: the page and plots again from docs/benchmarks/results.json
 #
 # The harness is bench/bench.py (Python 3 standard library; matplotlib for the plots, installed with pip when
 # missing, and skipped with a note in the page when that fails). This script makes sure a Redis answers
