@@ -74,14 +74,41 @@ struct Work {
     manager_id: Option<String>,
 }
 
-/// The outcomes of one chunk run, gathered in order and recorded together.
+/// The outcomes of one chunk run. Outcomes without a write behind them (`unchanged`, `dead`) are gathered and
+/// recorded together; an `updated` one is recorded as soon as its write is done ([`Ledger::flush`]), so a worker
+/// that stops or dies mid-chunk does not leave written users to be found matching — and called `unchanged` —
+/// by the next run.
 struct Ledger<'a> {
     attempts: u32,
     outcomes: Vec<ItemOutcome>,
     batch: &'a str,
+    queue: &'a Queue,
+    /// Recorded so far: updated, unchanged, dead.
+    counts: [u64; 3],
 }
 
 impl Ledger<'_> {
+    /// Records every gathered outcome now.
+    async fn flush(&mut self) -> Result<(), QueueError> {
+        if self.outcomes.is_empty() {
+            return Ok(());
+        }
+        let outcomes = std::mem::take(&mut self.outcomes);
+        let mut counts = [0u64; 3];
+        for outcome in &outcomes {
+            match outcome {
+                ItemOutcome::Updated { .. } => counts[0] += 1,
+                ItemOutcome::Unchanged { .. } => counts[1] += 1,
+                ItemOutcome::Dead { .. } => counts[2] += 1,
+            }
+        }
+        self.queue.record_outcomes(self.batch, outcomes).await?;
+        for (total, more) in self.counts.iter_mut().zip(counts) {
+            *total += more;
+        }
+        Ok(())
+    }
+
     fn updated(&mut self, line: u64) {
         self.outcomes.push(ItemOutcome::Updated { id: line });
     }
@@ -154,28 +181,17 @@ impl ChunkApplier {
             attempts: job.attempt.saturating_add(1),
             outcomes: Vec::new(),
             batch: &job.batch,
+            queue: &self.queue,
+            counts: [0; 3],
         };
         let result = self.run(job, &mut ledger).await;
-        let finished = ledger.outcomes.len();
-        let mut counts = [0u64; 3];
-        for outcome in &ledger.outcomes {
-            match outcome {
-                ItemOutcome::Updated { .. } => counts[0] += 1,
-                ItemOutcome::Unchanged { .. } => counts[1] += 1,
-                ItemOutcome::Dead { .. } => counts[2] += 1,
-            }
-        }
-        if finished > 0
-            && let Err(err) = self
-                .queue
-                .record_outcomes(&job.batch, ledger.outcomes)
-                .await
-        {
-            // The writes happened but their outcomes are not recorded: run the chunk again. The re-run finds the
-            // users matching and records them (as `unchanged`), so nothing is written twice.
+        if let Err(err) = ledger.flush().await {
+            // Outcomes not recorded: run the chunk again. The re-run finds written users matching and records
+            // them, so nothing is written twice.
             tracing::warn!(batch = %job.batch, chunk = %job.chunk, error = %err, "could not record outcomes; retrying the chunk");
             return Err(self.backoff(job));
         }
+        let counts = ledger.counts;
         metrics::items("updated", counts[0]);
         metrics::items("unchanged", counts[1]);
         metrics::items("dead", counts[2]);
@@ -503,7 +519,10 @@ impl ChunkApplier {
             }
             match planned.acd_auto_answer {
                 Some(on) => acd.push((item, on)),
-                None => ledger.updated(item.change.line),
+                None => {
+                    ledger.updated(item.change.line);
+                    ledger.flush().await?;
+                }
             }
         }
         let mut groups = acd.into_iter().peekable();
@@ -517,9 +536,12 @@ impl ChunkApplier {
                 .retrying(|| self.client.patch_users_bulk_acd_auto_answer(&body))
                 .await
             {
-                Ok(_) => group
-                    .iter()
-                    .for_each(|(w, _)| ledger.updated(w.change.line)),
+                Ok(_) => {
+                    group
+                        .iter()
+                        .for_each(|(w, _)| ledger.updated(w.change.line));
+                    ledger.flush().await?;
+                }
                 Err(err) if err.kind() == ErrorKind::Permanent => {
                     // One bad user fails the whole call; the items are dead with the call's reason. A requeue
                     // sends each again.

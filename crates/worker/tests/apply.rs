@@ -320,3 +320,51 @@ async fn a_429_reschedules_the_rest_at_retry_after_without_counting_an_attempt()
     );
     let _ = Arc::new(());
 }
+
+#[tokio::test]
+async fn a_chunk_stopped_mid_way_keeps_the_outcome_of_every_user_it_wrote() {
+    let s = Setup::new(20).await;
+    let items = (1..=10usize)
+        .map(|i| json!({"line": i as u64, "key": format!("id:{}", seed::user_id(i)), "title": format!("Stopped {i}")}))
+        .collect();
+    let job = s.job(items).await;
+    s.applier.client().access_token().await.unwrap();
+    // Every API answer takes 100 ms: the bulk read ends at ~100 ms, the first PATCH at ~200 ms, the second at
+    // ~300 ms. Stopping the run at 250 ms (a worker killed, or past its shutdown grace) lands mid-request.
+    s.mock
+        .set_faults(Faults {
+            latency_ms: 100,
+            ..Faults::default()
+        })
+        .unwrap();
+    let stopped = tokio::time::timeout(Duration::from_millis(250), s.applier.apply(&job)).await;
+    assert!(stopped.is_err(), "the run was still going");
+    s.mock.set_faults(Faults::default()).unwrap();
+
+    let mut written = 0;
+    for i in 1..=10u64 {
+        let title = s.user(i as usize)["title"].clone();
+        let outcome = s.outcome(&job, i).await;
+        if title == format!("Stopped {i}") {
+            written += 1;
+            assert_eq!(
+                outcome,
+                Some(OutcomeKind::Updated),
+                "user {i} was written, so its outcome is `updated`"
+            );
+        } else {
+            assert_eq!(outcome, None, "user {i} was not written yet");
+        }
+    }
+    assert!(written >= 1, "the run got as far as writing");
+
+    // The next run finishes the rest, and every item ends `updated`: none is taken for `unchanged`.
+    s.applier.apply(&job).await.unwrap();
+    for i in 1..=10u64 {
+        assert_eq!(
+            s.outcome(&job, i).await,
+            Some(OutcomeKind::Updated),
+            "line {i}"
+        );
+    }
+}
