@@ -3,7 +3,8 @@
 //! 1. move due jobs from the delayed set into the stream (bounded);
 //! 2. take over jobs idle longer than the claim idle timeout (crashed or stalled consumers),
 //!    reading their delivery counts so a crash counts as a failed attempt;
-//! 3. `XREADGROUP … BLOCK`, the block capped at the next delayed job's due time;
+//! 3. `XREADGROUP … BLOCK`, the block capped at the next delayed job's due time and at the next claim scan
+//!    (at most a second away), so a dead worker's jobs are taken over soon after they become claimable;
 //! 4. fetch the chunks' payloads (one `HMGET` per batch, pipelined).
 //!
 //! A round never fails: Redis errors are logged, the connection is dropped and reopened on the
@@ -163,10 +164,11 @@ impl Fetcher {
             let (cursor, claimed) = self.claim(&mut conn, want).await?;
             self.claim_cursor = cursor;
             if self.claim_cursor == "0-0" {
-                // A full pass over the pending entries is done; look again after a while.
+                // A full pass over the pending entries is done; look again soon: a dead worker's jobs should be
+                // taken over within about a second of becoming claimable (the scan is cheap when nothing is idle).
                 self.next_claim = Instant::now()
-                    + (config.claim_idle_timeout / 4)
-                        .clamp(Duration::from_millis(100), Duration::from_secs(5));
+                    + (config.claim_idle_timeout / 10)
+                        .clamp(Duration::from_millis(100), Duration::from_secs(1));
             }
             // Our own entries come back if a lease renewal was late: we still have them.
             entries.extend(claimed.into_iter().filter(|e| !shared.is_held(&e.id)));
@@ -181,7 +183,12 @@ impl Fetcher {
                 .arg("COUNT")
                 .arg(remaining);
             if entries.is_empty() {
-                let block = config.block_time.as_millis().max(1);
+                // Never block past the next claim scan either, or an idle worker notices a dead one's jobs late.
+                let until_claim = self
+                    .next_claim
+                    .saturating_duration_since(Instant::now())
+                    .as_millis();
+                let block = config.block_time.as_millis().min(until_claim).max(1);
                 let block = match u128::try_from(wait_ms) {
                     Ok(wait) => wait.clamp(1, block),
                     Err(_) => block,
