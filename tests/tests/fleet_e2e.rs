@@ -23,6 +23,15 @@ fn first_users(users: &HashMap<String, Value>, n: usize) -> Vec<Value> {
     all.into_iter().take(n).collect()
 }
 
+/// A CSV `id,<column>` that gives the i-th user `value(i)`.
+fn id_csv(users: &[Value], column: &str, value: impl Fn(usize) -> String) -> String {
+    let mut csv = format!("id,{column}\n");
+    for (i, user) in users.iter().enumerate() {
+        csv.push_str(&format!("{},{}\n", user["id"].as_str().unwrap(), value(i)));
+    }
+    csv
+}
+
 fn write_file(dir: &tempfile::TempDir, name: &str, text: &str) -> String {
     let path = dir.path().join(name);
     std::fs::write(&path, text).unwrap();
@@ -238,10 +247,7 @@ async fn a_sigkilled_worker_loses_nothing() {
     let ns = Namespace::new("kill");
     let users = first_users(&seeded(&mock).await, 600);
     let dir = tempfile::tempdir().unwrap();
-    let mut csv = String::from("id,title\n");
-    for (i, user) in users.iter().enumerate() {
-        csv.push_str(&format!("{},Killed {i}\n", user["id"].as_str().unwrap()));
-    }
+    let csv = id_csv(&users, "title", |i| format!("Killed {i}"));
     let file = write_file(&dir, "c.csv", &csv);
     let batch = enqueue(&ns, &file, &["--chunk-size", "20"]);
 
@@ -302,10 +308,7 @@ async fn three_workers_share_one_budget_and_honour_retry_after() {
     let ns = Namespace::new("rate");
     let users = first_users(&seeded(&mock).await, 300);
     let dir = tempfile::tempdir().unwrap();
-    let mut csv = String::from("id,department\n");
-    for (i, user) in users.iter().enumerate() {
-        csv.push_str(&format!("{},Budget {i}\n", user["id"].as_str().unwrap()));
-    }
+    let csv = id_csv(&users, "department", |i| format!("Budget {i}"));
     let file = write_file(&dir, "c.csv", &csv);
     let batch = enqueue(&ns, &file, &[]);
     let mut workers = start_workers(
@@ -502,10 +505,7 @@ async fn workers_survive_a_redis_restart() {
     let ns = Namespace::on("restart", &redis.url());
     let users = first_users(&seeded(&mock).await, 400);
     let dir = tempfile::tempdir().unwrap();
-    let mut csv = String::from("id,title\n");
-    for (i, user) in users.iter().enumerate() {
-        csv.push_str(&format!("{},Restarted {i}\n", user["id"].as_str().unwrap()));
-    }
+    let csv = id_csv(&users, "title", |i| format!("Restarted {i}"));
     let file = write_file(&dir, "c.csv", &csv);
     let batch = enqueue(&ns, &file, &["--chunk-size", "10"]);
     let mut workers = start_workers(
@@ -554,10 +554,7 @@ async fn no_secret_or_token_leaks_anywhere() {
     let ns = Namespace::new("secret");
     let users = first_users(&seeded(&mock).await, 60);
     let dir = tempfile::tempdir().unwrap();
-    let mut csv = String::from("id,title\n");
-    for user in &users {
-        csv.push_str(&format!("{},Quiet\n", user["id"].as_str().unwrap()));
-    }
+    let mut csv = id_csv(&users, "title", |_| "Quiet".to_string());
     csv.push_str("00000000-0000-4000-8000-0000deadbeef,Nobody\n");
     let file = write_file(&dir, "c.csv", &csv);
     let batch = enqueue(&ns, &file, &[]);
@@ -631,10 +628,7 @@ async fn a_worker_reports_health_and_metrics_and_drains_on_sigterm() {
     let ns = Namespace::new("ops");
     let users = first_users(&seeded(&mock).await, 20);
     let dir = tempfile::tempdir().unwrap();
-    let mut csv = String::from("id,title\n");
-    for user in &users {
-        csv.push_str(&format!("{},Observed\n", user["id"].as_str().unwrap()));
-    }
+    let csv = id_csv(&users, "title", |_| "Observed".to_string());
     let file = write_file(&dir, "c.csv", &csv);
     let batch = enqueue(&ns, &file, &[]);
     let port = std::net::TcpListener::bind("127.0.0.1:0")
